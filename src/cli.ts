@@ -1,0 +1,171 @@
+// Flags → one library call → report. Policy lives in the library, not here.
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { spawnRunner, type CommandRunner } from './apply.js';
+import { formatDiagnostics } from './diagnostics.js';
+import { jsonSchema } from './declarations/json-schema.js';
+import { EMITTER_NAMES } from './emitters/index.js';
+import type { EmitterName } from './emitters/types.js';
+import type { FsLike } from './fs.js';
+import { generate, loadModel } from './pipeline.js';
+import { isChange } from './plan.js';
+import { jsonReport, textReport } from './report.js';
+
+export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+  fs: FsLike;
+  runner: CommandRunner;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY),
+    fs: nodeFs,
+    runner: spawnRunner,
+  };
+}
+
+interface EmitFlags {
+  config: string[];
+  out?: string;
+  dryRun?: boolean;
+  check?: boolean;
+  json?: boolean;
+  only?: EmitterName[];
+  prune?: boolean;
+  force?: boolean;
+  apply?: boolean;
+  color: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseOnly(value: string): EmitterName[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(EMITTER_NAMES as readonly string[]).includes(name)) throw new CommanderError(EXIT.invalid, 'atelier.only', `--only: unknown emitter "${name}" (known: ${EMITTER_NAMES.join(', ')})`);
+  }
+  return names as EmitterName[];
+}
+
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('atelier-emit')
+    .description('Turn service declarations into hardened systemd units, Caddy sites and restic backups.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .option('-c, --config <path>', 'declaration file or folder (repeatable; default ./atelier.yaml|toml|json)', collect, [])
+    .option('-o, --out <dir>', 'folder to write the tree into (/etc on a server)')
+    .option('--dry-run', 'write nothing; print the plan and a unified diff')
+    .option('--check', 'like --dry-run, but exit 1 when anything would change')
+    .option('--json', 'print a machine-readable report')
+    .addOption(new Option('--only <emitters>', `run only these emitters (${EMITTER_NAMES.join(',')})`).argParser(parseOnly))
+    .option('--prune', 'delete files atelier-emit wrote earlier that no longer follow from the declarations')
+    .option('--force', 'allow overwriting or deleting files atelier-emit did not write or that were edited by hand')
+    .option('--apply', 'after writing, activate on this host (sysusers, tmpfiles, daemon-reload, start/restart, Caddy reload)')
+    .option('--no-color', 'no colour in the output (also NO_COLOR)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  atelier-emit --config services/ --out /etc --apply
+  atelier-emit --config app.yaml --config host.yaml --out ./tree --dry-run
+  atelier-emit --out /etc --check --json          # drift gate / Ansible
+  atelier-emit validate --config services/
+
+Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refused write, 3 an activation step failed.`,
+    )
+    .action(async (flags: EmitFlags) => {
+      code = await runEmit(flags, io);
+    });
+
+  program
+    .command('validate')
+    .description('check the declarations only')
+    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .action(async (flags: { config: string[] }) => {
+      const loaded = await loadModel(io.fs, io.cwd, flags.config);
+      if (!loaded.model) {
+        io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        code = EXIT.invalid;
+        return;
+      }
+      io.stdout(`ok: ${loaded.model.services.length} enabled ${loaded.model.services.length === 1 ? 'service' : 'services'} in ${loaded.model.sources.join(', ')}\n`);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the declaration format (for editor completion)')
+    .action(() => {
+      io.stdout(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
+    });
+
+  try {
+    await program.parseAsync(['node', 'atelier-emit', ...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'atelier.only') io.stderr(`error: ${err.message}\n`);
+      return EXIT.invalid;
+    }
+    throw err;
+  }
+  return code;
+}
+
+async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
+  if (!flags.out) {
+    io.stderr('error: --out <dir> is required (the folder to write the tree into, /etc on a server)\n');
+    return EXIT.invalid;
+  }
+  const color = flags.color && io.isTTY && !io.env.NO_COLOR && !flags.json;
+  const dryRun = Boolean(flags.dryRun || flags.check);
+  const result = await generate(io.fs, {
+    cwd: io.cwd,
+    configs: flags.config,
+    outDir: path.resolve(io.cwd, flags.out),
+    only: flags.only ?? EMITTER_NAMES,
+    prune: Boolean(flags.prune),
+    force: Boolean(flags.force),
+    dryRun,
+    apply: Boolean(flags.apply),
+    runner: io.runner,
+    onStep: (step) => {
+      const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
+      (flags.json ? io.stderr : io.stdout)(line);
+    },
+  });
+  if (result.kind === 'invalid') {
+    io.stderr(formatDiagnostics(result.diagnostics, result.texts));
+    if (flags.json) io.stdout(`${JSON.stringify({ changed: false, errors: result.diagnostics }, null, 2)}\n`);
+    return EXIT.invalid;
+  }
+  const { plan } = result;
+  if (flags.json) io.stdout(`${JSON.stringify({ ...jsonReport(plan), written: result.written }, null, 2)}\n`);
+  else io.stdout(textReport(plan, { diff: dryRun, color }));
+  if (result.refused) {
+    io.stderr(`refused: ${result.refused}; nothing was written.\n`);
+    return EXIT.invalid;
+  }
+  if (result.apply?.failed) {
+    io.stderr(`activation failed at: ${result.apply.failed.command.join(' ')} (exit ${result.apply.failed.code}); later steps were not run.\n`);
+    return EXIT.activation;
+  }
+  if (flags.check && plan.files.some((f) => isChange(f.action))) return EXIT.changes;
+  return EXIT.ok;
+}
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';

@@ -1,0 +1,65 @@
+// Finding and reading declaration files: `--config` files and folders (a
+// folder means its declaration files in name order), or the default file.
+import * as path from 'node:path';
+import type { Diagnostic } from '../model.js';
+import type { FsLike } from '../fs.js';
+import { isDeclarationFile } from './load.js';
+import type { DeclarationText } from './resolve.js';
+
+export const DEFAULT_FILES = ['atelier.yaml', 'atelier.toml', 'atelier.json'];
+
+export async function readDeclarations(fs: FsLike, cwd: string, configs: readonly string[], diagnostics: Diagnostic[]): Promise<DeclarationText[]> {
+  const display = (p: string) => {
+    const rel = path.relative(cwd, path.resolve(cwd, p));
+    return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(cwd, p) : rel;
+  };
+  const files: string[] = [];
+  if (configs.length === 0) {
+    const found = [];
+    for (const name of DEFAULT_FILES) if (await exists(fs, path.join(cwd, name))) found.push(name);
+    if (found.length === 0) {
+      diagnostics.push({ file: DEFAULT_FILES[0], line: 1, column: 1, message: `no declarations: none of ${DEFAULT_FILES.join(', ')} exists here`, hint: 'pass --config FILE or FOLDER' });
+    } else if (found.length > 1) {
+      diagnostics.push({ file: found[1], line: 1, column: 1, message: `both ${found.join(' and ')} exist; which one is meant is unclear`, hint: 'pass --config to choose, or remove one' });
+    } else {
+      files.push(found[0]);
+    }
+  }
+  for (const config of configs) {
+    const full = path.resolve(cwd, config);
+    try {
+      const stat = await fs.promises.stat(full);
+      if (stat.isDirectory()) {
+        const names = (await fs.promises.readdir(full)).map(String).filter(isDeclarationFile).sort();
+        if (names.length === 0) diagnostics.push({ file: display(config), line: 1, column: 1, message: 'this folder holds no .yaml, .yml, .toml or .json file' });
+        for (const name of names) files.push(path.join(config, name));
+      } else {
+        if (!isDeclarationFile(config)) {
+          diagnostics.push({ file: display(config), line: 1, column: 1, message: 'a declaration file must end in .yaml, .yml, .toml or .json' });
+          continue;
+        }
+        files.push(config);
+      }
+    } catch (err) {
+      diagnostics.push({ file: display(config), line: 1, column: 1, message: `cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}` });
+    }
+  }
+  const texts: DeclarationText[] = [];
+  for (const file of files) {
+    try {
+      texts.push({ file: display(file), text: await fs.promises.readFile(path.resolve(cwd, file), 'utf8') });
+    } catch (err) {
+      diagnostics.push({ file: display(file), line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
+    }
+  }
+  return texts;
+}
+
+async function exists(fs: FsLike, p: string): Promise<boolean> {
+  try {
+    await fs.promises.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+// Reading declaration files (YAML, TOML, JSON) into positioned trees.
+import * as path from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Node as YamlNode } from 'yaml';
+import TOML from '@iarna/toml';
+import type { Diagnostic, Origin } from '../model.js';
+import type { PMap, PNode, Scalar } from './tree.js';
+import { tomlPositions } from './toml-positions.js';
+
+export const DECLARATION_EXTENSIONS = ['.yaml', '.yml', '.toml', '.json'] as const;
+
+export interface LoadedFile {
+  /** The name used in messages and headers. */
+  file: string;
+  root: PNode | null;
+}
+
+export function isDeclarationFile(name: string): boolean {
+  return (DECLARATION_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+}
+
+/** Parses one declaration file's text; `file` is the display name. */
+export function parseDeclaration(file: string, text: string, diagnostics: Diagnostic[]): LoadedFile {
+  const ext = path.extname(file).toLowerCase();
+  const root = ext === '.toml' ? parseToml(file, text, diagnostics) : parseYamlOrJson(file, text, ext === '.json', diagnostics);
+  return { file, root };
+}
+
+function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
+  const lineCounter = new LineCounter();
+  // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in either.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2' });
+  const at = (offset: number | undefined): Origin => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { file, line, column: col };
+  };
+  for (const err of doc.errors) {
+    const [line, column] = err.linePos ? [err.linePos[0].line, err.linePos[0].col] : [1, 1];
+    diagnostics.push({ file, line, column, message: `${json ? 'JSON' : 'YAML'} syntax error: ${firstLine(err.message)}` });
+  }
+  if (doc.errors.length > 0) return null;
+  if (json && !looksLikeJson(text)) {
+    diagnostics.push({ ...at(0), message: 'not a JSON document', hint: 'a .json file must hold one JSON object' });
+    return null;
+  }
+  const convert = (node: YamlNode | null | undefined, fallback: number): PNode => {
+    if (node == null) return { kind: 'scalar', value: null, at: at(fallback) };
+    const start = node.range?.[0] ?? fallback;
+    if (isAlias(node)) return convert(node.resolve(doc) as YamlNode, start);
+    if (isMap(node)) {
+      const entries: PMap['entries'] = new Map();
+      for (const pair of node.items) {
+        const keyNode = pair.key as YamlNode | null;
+        const keyStart = keyNode?.range?.[0] ?? start;
+        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        entries.set(key, { key: at(keyStart), value: convert(pair.value as YamlNode, keyStart) });
+      }
+      return { kind: 'map', entries, at: at(start) };
+    }
+    if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => convert(item as YamlNode, start)), at: at(start) };
+    if (isScalar(node)) return { kind: 'scalar', value: toScalar(node.value), at: at(start) };
+    return { kind: 'scalar', value: null, at: at(start) };
+  };
+  return doc.contents == null ? null : convert(doc.contents as YamlNode, 0);
+}
+
+function looksLikeJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function toScalar(value: unknown): Scalar {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}
+
+function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode | null {
+  let data: Record<string, unknown>;
+  try {
+    data = TOML.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as { line?: number; col?: number; message?: string };
+    diagnostics.push({
+      file,
+      line: (e.line ?? 0) + 1,
+      column: (e.col ?? 0) + 1,
+      message: `TOML syntax error: ${firstLine(e.message ?? String(err))}`,
+    });
+    return null;
+  }
+  // @iarna/toml returns plain values; positions come from a scan of the text by key path.
+  const positions = tomlPositions(text);
+  const at = (keyPath: string[], parent: Origin): Origin => {
+    const p = positions.get(keyPath.join('\u0000'));
+    return p ? { file, line: p.line, column: p.column } : parent;
+  };
+  const convert = (value: unknown, keyPath: string[], parent: Origin): PNode => {
+    const here = at(keyPath, parent);
+    if (Array.isArray(value)) {
+      return { kind: 'list', items: value.map((v, i) => convert(v, [...keyPath, String(i)], here)), at: here };
+    }
+    if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+      const entries: PMap['entries'] = new Map();
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const child = [...keyPath, k];
+        entries.set(k, { key: at(child, here), value: convert(v, child, here) });
+      }
+      return { kind: 'map', entries, at: here };
+    }
+    return { kind: 'scalar', value: toScalar(value), at: here };
+  };
+  return convert(data, [], { file, line: 1, column: 1 });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+}

@@ -1,0 +1,261 @@
+// Declarations to model: parse, merge, validate, default, resolve placeholders,
+// check formats and cross-service rules. Either a model or diagnostics, never a half model.
+import type { Diagnostic, HostModel, Model, Origin, ServiceModel } from '../model.js';
+import { crossServiceChecks } from './checks.js';
+import { parseDeclaration } from './load.js';
+import { mergeTrees } from './merge.js';
+import { PlaceholderResolver, resolveDeep, type Variable } from './placeholders.js';
+import { documentSchema, hostSchema, serviceSchema, type Field, type ObjectField } from './schema.js';
+import { closest } from './suggest.js';
+import { describeNode, type PMap, type PNode } from './tree.js';
+import { validateField, validateObject, type StructureContext } from './validate.js';
+import { formatProblem } from './value-formats.js';
+
+export interface DeclarationText {
+  /** Display name, used in messages and in emitted headers. */
+  file: string;
+  text: string;
+}
+
+export interface ResolveResult {
+  model: Model | null;
+  diagnostics: Diagnostic[];
+}
+
+/** Names a service may not take: system accounts and units the host already has, and our own unit prefix. */
+const RESERVED_NAMES = new Set([
+  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
+  'backup', 'list', 'irc', 'gnats', 'nobody', 'nogroup', 'messagebus', 'sshd', 'ssh', 'caddy', 'postgres',
+  'postgresql', 'dbus', 'cron', 'sudo', 'restic', 'polkitd', 'users', 'adm', 'wheel', 'staff',
+]);
+
+export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
+  const diagnostics: Diagnostic[] = [];
+  const roots: { file: string; root: PMap }[] = [];
+  for (const { file, text } of texts) {
+    const { root } = parseDeclaration(file, text, diagnostics);
+    if (root === null) continue;
+    if (root.kind !== 'map') {
+      diagnostics.push({ ...root.at, message: `a declaration file must hold a table with \`host\` and/or \`services\`, not ${describeNode(root)}` });
+      continue;
+    }
+    // `$schema` lets JSON files point editors at `atelier-emit schema`; it carries nothing else.
+    root.entries.delete('$schema');
+    roots.push({ file, root });
+  }
+  const merged = mergeTrees(roots.map((r) => r.root), diagnostics);
+  const sources = texts.map((t) => t.file);
+  if (diagnostics.length > 0) return fail(diagnostics);
+  const rootMap: PMap = merged?.kind === 'map' ? merged : { kind: 'map', entries: new Map(), at: { file: sources[0] ?? '<none>', line: 1, column: 1 } };
+
+  for (const [key, entry] of rootMap.entries) {
+    if (!(key in documentSchema.fields)) {
+      diagnostics.push({ ...entry.key, message: `unknown top-level key \`${key}\``, hint: hintFor(key, Object.keys(documentSchema.fields)) });
+    }
+  }
+  const host = resolveHost(rootMap.entries.get('host')?.value, rootMap.at, diagnostics);
+  const services: ServiceModel[] = [];
+  const servicesNode = rootMap.entries.get('services')?.value;
+  if (servicesNode && servicesNode.kind !== 'map') {
+    diagnostics.push({ ...servicesNode.at, message: `\`services\` must be a table of services by name, not ${describeNode(servicesNode)}` });
+  } else if (servicesNode && host) {
+    for (const [name, entry] of servicesNode.entries) {
+      const files = roots.filter((r) => serviceDeclaredIn(r.root, name)).map((r) => r.file);
+      const service = resolveService(name, entry.key, entry.value, files, host, diagnostics);
+      if (service) services.push(service);
+    }
+  }
+  if (diagnostics.length > 0 || !host) return fail(diagnostics);
+  services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const model: Model = { host, services, sources };
+  crossServiceChecks(model, diagnostics);
+  return diagnostics.length > 0 ? fail(diagnostics) : { model, diagnostics: [] };
+}
+
+function serviceDeclaredIn(root: PMap, name: string): boolean {
+  const services = root.entries.get('services')?.value;
+  return services?.kind === 'map' && services.entries.has(name);
+}
+
+function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagnostic[]): HostModel | null {
+  const sysconfdirNode = node?.kind === 'map' ? node.entries.get('sysconfdir')?.value : undefined;
+  const sysconfdir = sysconfdirNode?.kind === 'scalar' && typeof sysconfdirNode.value === 'string' ? sysconfdirNode.value : '/etc';
+  const ctx: StructureContext = { diagnostics, origins: {}, defaults: { name: '', host: { sysconfdir } }, at: node?.at ?? rootAt };
+  if (node) ctx.origins[''] = node.at;
+  let value = validateField(hostSchema, node, '', ctx) as Record<string, unknown> | undefined;
+  if (value === undefined) return null;
+  // Formats are checked even after a structure error, so that every problem is reported at once.
+  // Host strings have no service to take placeholders from; `$${` still writes a literal `${`.
+  const resolver = new PlaceholderResolver(new Map(), (p) => nearestOrigin(ctx.origins, p, ctx.at), diagnostics);
+  value = resolveDeep(value, '', resolver) as Record<string, unknown>;
+  checkFormats(hostSchema, value, '', (p, message) => diagnostics.push({ ...nearestOrigin(ctx.origins, p, ctx.at), message: `\`host.${p}\` ${message}` }));
+  // Returned even when invalid, so that services are still checked; the caller discards the model on any diagnostic.
+  return { ...(value as unknown as Omit<HostModel, 'origins'>), origins: ctx.origins };
+}
+
+function resolveService(name: string, keyAt: Origin, node: PNode, sources: string[], host: HostModel, diagnostics: Diagnostic[]): ServiceModel | null {
+  const before = diagnostics.length;
+  checkName(name, keyAt, host, diagnostics);
+  if (node.kind !== 'map') {
+    diagnostics.push({ ...node.at, message: `service \`${name}\` must be a table of options, not ${describeNode(node)}` });
+    return null;
+  }
+  const ctx: StructureContext = { diagnostics, origins: { '': keyAt }, defaults: { name, host: { sysconfdir: host.sysconfdir } }, at: keyAt };
+  const schema = withExtraOptions(node, ctx);
+  const value = validateObject(schema.field, node, '', ctx);
+
+  const enabled = value.enable === true;
+  const caddy = value.caddy as { enable: boolean };
+  if (enabled && caddy?.enable && value.domain === null) {
+    diagnostics.push({ ...keyAt, message: `service \`${name}\` is enabled with caddy.enable but has no \`domain\``, hint: 'set `domain`, or `caddy.enable: false`' });
+  }
+  if (value.runtime === 'custom' && value.startCommand === null) {
+    diagnostics.push({ ...nearestOrigin(ctx.origins, 'runtime', keyAt), message: `service \`${name}\` has runtime "custom" but no \`startCommand\`` });
+  }
+
+  const variables = new Map<string, Variable>([
+    ['name', { value: name, path: '' }],
+    ['port', { value: value.port, path: 'port' }],
+    ['dataDir', { value: value.dataDir, path: 'dataDir' }],
+    ['domain', { value: value.domain, path: 'domain' }],
+    ['description', { value: value.description, path: 'description' }],
+  ]);
+  for (const option of schema.extraNames) variables.set(option, { value: value[option], path: option });
+  const resolver = new PlaceholderResolver(variables, (p) => nearestOrigin(ctx.origins, p, keyAt), diagnostics);
+  const resolved = resolveDeep(value, '', resolver) as Record<string, unknown>;
+  checkFormats(schema.field, resolved, '', (p, message) =>
+    diagnostics.push({ ...nearestOrigin(ctx.origins, p, keyAt), message: `\`services.${name}.${p}\` ${message}` }),
+  );
+  if (diagnostics.length > before || !enabled) return null;
+  return toServiceModel(name, resolved, schema.extraTypes, sources, ctx.origins);
+}
+
+function checkName(name: string, at: Origin, host: HostModel, diagnostics: Diagnostic[]): void {
+  const problem = formatProblem('user-name', name);
+  if (problem) diagnostics.push({ ...at, message: `service name \`${name}\` ${problem}` });
+  else if (RESERVED_NAMES.has(name) || name.startsWith('systemd-') || name.startsWith('atelier-')) {
+    diagnostics.push({ ...at, message: `service name \`${name}\` is already used by the system or by atelier-emit's own units`, hint: 'choose another name' });
+  } else if (name === host.servicesGroup) {
+    diagnostics.push({ ...at, message: `service name \`${name}\` is the name of the services group`, hint: 'rename the service or set host.servicesGroup' });
+  }
+}
+
+const EXTRA_FIELDS: Record<string, Field> = {
+  port: { kind: 'int', min: 1, max: 65535, nullable: true, description: 'a port' },
+  int: { kind: 'int', nullable: true, description: 'an integer' },
+  string: { kind: 'string', nullable: true, description: 'a string' },
+  bool: { kind: 'bool', description: 'a boolean' },
+  list: { kind: 'list', items: { kind: 'string', coerce: true, description: 'an item' }, description: 'a list' },
+  table: { kind: 'record', values: { kind: 'string', coerce: true, description: 'a value' }, description: 'a table' },
+};
+
+/** The service schema plus this service's extra options, each typed and defaulted as declared. */
+function withExtraOptions(node: PMap, ctx: StructureContext): { field: ObjectField; extraNames: string[]; extraTypes: Record<string, { type: string; description: string }> } {
+  const optionsNode = node.entries.get('extraOptions')?.value;
+  const fields: Record<string, Field> = { ...serviceSchema.fields };
+  const extraNames: string[] = [];
+  const extraTypes: Record<string, { type: string; description: string }> = {};
+  if (optionsNode?.kind !== 'map') return { field: serviceSchema, extraNames, extraTypes };
+  for (const [option, entry] of optionsNode.entries) {
+    const def = entry.value;
+    if (def.kind !== 'map') continue; // reported by the structure pass
+    const typeNode = def.entries.get('type')?.value;
+    const type = typeNode?.kind === 'scalar' && typeof typeNode.value === 'string' ? typeNode.value : undefined;
+    const base = type ? EXTRA_FIELDS[type] : undefined;
+    if (!base) continue; // reported by the structure pass
+    if (option in serviceSchema.fields) {
+      ctx.diagnostics.push({ ...entry.key, message: `extra option \`${option}\` has the name of a core option`, hint: 'choose another name' });
+      continue;
+    }
+    const defaultNode = def.entries.get('default')?.value;
+    const defaultValue = defaultNode ? validateField(base, defaultNode, `extraOptions.${option}.default`, { ...ctx, origins: {} }) : base.kind === 'bool' ? false : null;
+    const descriptionNode = def.entries.get('description')?.value;
+    const description = descriptionNode?.kind === 'scalar' && typeof descriptionNode.value === 'string' ? descriptionNode.value : '';
+    fields[option] = { ...base, default: defaultValue as never, description } as Field;
+    extraNames.push(option);
+    extraTypes[option] = { type: type!, description };
+  }
+  extraNames.sort();
+  return { field: { ...serviceSchema, fields }, extraNames, extraTypes };
+}
+
+/** Walks a resolved value with its schema and reports strings not of their format. */
+export function checkFormats(field: Field, value: unknown, path: string, report: (path: string, message: string) => void): void {
+  const child = (key: string) => (path ? `${path}.${key}` : key);
+  if (field.kind === 'string' && typeof value === 'string') {
+    const problem = formatProblem(field.format, value);
+    if (problem) report(path, problem);
+  } else if (field.kind === 'list' && Array.isArray(value)) {
+    value.forEach((item, i) => checkFormats(field.items, item, child(String(i)), report));
+  } else if (field.kind === 'record' && value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      const problem = field.keyFormat ? formatProblem(field.keyFormat, key) : null;
+      if (problem) report(child(key), `key ${problem}`);
+      checkFormats(field.values, v, child(key), report);
+    }
+  } else if (field.kind === 'object' && value && typeof value === 'object') {
+    for (const [key, f] of Object.entries(field.fields)) checkFormats(f, (value as Record<string, unknown>)[key], child(key), report);
+  }
+}
+
+function toServiceModel(
+  name: string,
+  v: Record<string, unknown>,
+  extraTypes: Record<string, { type: string; description: string }>,
+  sources: string[],
+  origins: Record<string, Origin>,
+): ServiceModel {
+  const extraOptions: ServiceModel['extraOptions'] = {};
+  const extraPorts: ServiceModel['extraPorts'] = [];
+  for (const option of Object.keys(extraTypes).sort()) {
+    const { type, description } = extraTypes[option];
+    extraOptions[option] = { type: type as ServiceModel['extraOptions'][string]['type'], description, value: v[option] };
+    if (type === 'port' && typeof v[option] === 'number') extraPorts.push({ option, port: v[option] as number });
+  }
+  const extraConfig = v.extraConfig as { systemd: ServiceModel['extraConfig']['systemd']; preStart: string[] };
+  const environment = v.environment as Record<string, string>;
+  return {
+    name,
+    description: v.description as string,
+    runtime: v.runtime as ServiceModel['runtime'],
+    entryPoint: v.entryPoint as string,
+    startCommand: v.startCommand as string | null,
+    port: v.port as number,
+    extraPorts,
+    extraOptions,
+    domain: v.domain as string | null,
+    dataDir: v.dataDir as string,
+    secretsFile: v.secretsFile as string | null,
+    repository: v.repository as string | null,
+    healthUrl: v.healthUrl as string | null,
+    environment: Object.fromEntries(Object.keys(environment).sort().map((k) => [k, environment[k]])),
+    data: v.data as ServiceModel['data'],
+    caddy: v.caddy as ServiceModel['caddy'],
+    extraConfig: { systemd: extraConfig.systemd, preStart: extraConfig.preStart },
+    sources,
+    origins,
+  };
+}
+
+function nearestOrigin(origins: Record<string, Origin>, path: string, fallback: Origin): Origin {
+  for (let p = path; ; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) {
+    if (origins[p]) return origins[p];
+    if (p === '') return fallback;
+  }
+}
+
+function hintFor(key: string, known: string[]): string {
+  const suggestion = closest(key, known);
+  return suggestion ? `did you mean \`${suggestion}\`?` : `known keys: ${known.join(', ')}`;
+}
+
+function fail(diagnostics: Diagnostic[]): ResolveResult {
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const id = `${d.file}\0${d.line}\0${d.column}\0${d.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  return { model: null, diagnostics: unique };
+}

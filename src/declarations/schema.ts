@@ -1,0 +1,273 @@
+// The declaration format, written once as data. Validation, defaults, "did you
+// mean" suggestions and the JSON Schema (`atelier-emit schema`) all derive from it.
+
+/** Checks applied to a string after placeholders are resolved. */
+export type StringFormat =
+  | 'absolute-path'
+  | 'domain'
+  | 'duration'
+  | 'timespan'
+  | 'calendar'
+  | 'cidr'
+  | 'env-name'
+  | 'user-name'
+  | 'module-name'
+  | 'command'
+  | 'glob'
+  | 'single-line';
+
+/** Context for defaults that depend on other values (`dataDir` on the name, …). */
+export interface DefaultContext {
+  name: string;
+  /** The already-validated sibling values of the object being filled. */
+  siblings: Record<string, unknown>;
+  host: { sysconfdir: string };
+}
+
+type Default<T> = T | ((ctx: DefaultContext) => T);
+
+interface Common {
+  description: string;
+}
+
+export interface StringField extends Common {
+  kind: 'string';
+  nullable?: boolean;
+  format?: StringFormat;
+  /** Numbers and booleans are accepted and turned into strings (environment values: YAML reads `DEBUG: true` as a boolean). */
+  coerce?: boolean;
+  default?: Default<string | null>;
+}
+export interface IntField extends Common {
+  kind: 'int';
+  min?: number;
+  max?: number;
+  nullable?: boolean;
+  default?: Default<number | null>;
+}
+export interface BoolField extends Common {
+  kind: 'bool';
+  default?: boolean;
+}
+export interface EnumField extends Common {
+  kind: 'enum';
+  values: readonly string[];
+  default?: string;
+}
+export interface ListField extends Common {
+  kind: 'list';
+  items: Field;
+  default?: readonly unknown[];
+  /** A single string is accepted as a one-item list (`preStart`, directive values). */
+  acceptSingle?: boolean;
+}
+/** A table whose keys the user chooses (environment variables, extra options). */
+export interface RecordField extends Common {
+  kind: 'record';
+  values: Field;
+  keyFormat?: StringFormat;
+}
+/** A table with fixed keys. */
+export interface ObjectField extends Common {
+  kind: 'object';
+  fields: Record<string, Field>;
+  /** Takes keys declared elsewhere too (a service's extra options). */
+  open?: boolean;
+}
+/** Any scalar or structure; checked elsewhere (an extra option's default, checked against its type). */
+export interface AnyField extends Common {
+  kind: 'any';
+}
+
+export type Field = StringField | IntField | BoolField | EnumField | ListField | RecordField | ObjectField | AnyField;
+
+const port = (description: string, extra: Partial<IntField> = {}): IntField => ({ kind: 'int', min: 1, max: 65535, description, ...extra });
+
+export const EXTRA_OPTION_TYPES = ['port', 'int', 'string', 'bool', 'list', 'table'] as const;
+
+const directiveTable = (section: string): RecordField => ({
+  kind: 'record',
+  description: `[${section}] directives to add or replace: directive → value or list of values (written as given: systemd syntax)`,
+  values: { kind: 'list', acceptSingle: true, items: { kind: 'string', format: 'single-line', description: 'a directive value' }, description: 'values' },
+});
+
+export const DEFAULT_EXCLUDES = ['*.log', 'node_modules', '.git', 'cache', 'tmp'] as const;
+
+export const serviceSchema: ObjectField = {
+  kind: 'object',
+  description: 'One service; the key is its name (user, group and unit name).',
+  open: true,
+  fields: {
+    // Factory parameters (mkService).
+    description: { kind: 'string', format: 'single-line', description: 'Human-readable description', default: ({ name }) => `${name} service` },
+    defaultPort: port('Default port if not overridden in config', { default: 3000 }),
+    runtime: { kind: 'enum', values: ['bun', 'node', 'custom'], default: 'bun', description: '"bun", "node", or "custom"' },
+    entryPoint: { kind: 'string', default: 'src/index.ts', description: 'Script to run, relative to <dataDir>/app (ignored if startCommand is set)' },
+    startCommand: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Override the full start command (required for runtime "custom")' },
+    extraOptions: {
+      kind: 'record',
+      keyFormat: 'env-name',
+      description: 'Additional options of this service: option → {type, default, description}',
+      values: {
+        kind: 'object',
+        description: 'An extra option',
+        fields: {
+          type: { kind: 'enum', values: EXTRA_OPTION_TYPES, description: 'port, int, string, bool, list or table' },
+          default: { kind: 'any', description: 'Value when the service does not set it' },
+          description: { kind: 'string', default: '', description: 'What the option is for' },
+        },
+      },
+    },
+    extraConfig: {
+      kind: 'object',
+      description: 'Additional output when enabled',
+      fields: {
+        systemd: {
+          kind: 'object',
+          description: 'Directives added to, or replacing, the generated unit',
+          fields: { Unit: directiveTable('Unit'), Service: directiveTable('Service'), Install: directiveTable('Install') },
+        },
+        preStart: {
+          kind: 'list',
+          acceptSingle: true,
+          default: [],
+          items: { kind: 'string', description: 'a shell line' },
+          description: 'Shell lines run after the generated first-start steps',
+        },
+      },
+    },
+    // Options (atelier.services.<name>).
+    enable: { kind: 'bool', default: false, description: 'Enable the service' },
+    domain: { kind: 'string', nullable: true, format: 'domain', default: null, description: 'Domain for Caddy reverse proxy' },
+    port: port('Port the service listens on', { nullable: true, default: ({ siblings }) => siblings.defaultPort as number }),
+    dataDir: { kind: 'string', format: 'absolute-path', default: ({ name }) => `/var/lib/${name}`, description: 'Data storage directory' },
+    secretsFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'Secrets environment file' },
+    repository: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Git repo URL, cloned once on first start' },
+    healthUrl: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Health check URL for monitoring' },
+    environment: {
+      kind: 'record',
+      keyFormat: 'env-name',
+      values: { kind: 'string', coerce: true, description: 'value' },
+      description: 'Additional environment variables',
+    },
+    data: {
+      kind: 'object',
+      description: 'What the backup system backs up',
+      fields: {
+        sqlite: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'SQLite database path' },
+        stopForBackup: { kind: 'bool', default: true, description: 'Stop the service during its backup' },
+        postgres: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'PostgreSQL database name (pg_dump during backup)' },
+        files: { kind: 'list', default: [], items: { kind: 'string', format: 'absolute-path', description: 'a path' }, description: 'Additional file paths to back up' },
+        exclude: { kind: 'list', default: DEFAULT_EXCLUDES, items: { kind: 'string', format: 'glob', description: 'a glob' }, description: 'Glob patterns to exclude' },
+      },
+    },
+    caddy: {
+      kind: 'object',
+      description: 'Caddy virtual host',
+      fields: {
+        enable: { kind: 'bool', default: true, description: 'Enable Caddy reverse proxy' },
+        extraConfig: { kind: 'string', default: '', description: 'Additional Caddy directives' },
+        rateLimit: {
+          kind: 'object',
+          description: 'Rate limiting',
+          fields: {
+            enable: { kind: 'bool', default: false, description: 'Enable rate limiting' },
+            events: { kind: 'int', min: 1, default: 60, description: 'Requests per window' },
+            window: { kind: 'string', format: 'duration', default: '1m', description: 'Rate limit time window' },
+            key: { kind: 'string', format: 'single-line', default: '{client_ip}', description: 'What a bucket is keyed by' },
+            routes: {
+              kind: 'list',
+              default: [],
+              description: 'Separate limits for path matchers',
+              items: {
+                kind: 'object',
+                description: 'A per-route limit',
+                fields: {
+                  path: { kind: 'string', format: 'single-line', description: 'Path matcher, e.g. /auth/*' },
+                  events: { kind: 'int', min: 1, description: 'Requests per window' },
+                  window: { kind: 'string', format: 'duration', description: 'Window, e.g. 1m' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** Keys of a route entry that must be given (no defaults). */
+export const REQUIRED_ROUTE_KEYS = ['path', 'events', 'window'] as const;
+
+export const hostSchema: ObjectField = {
+  kind: 'object',
+  description: 'Host-wide settings',
+  fields: {
+    servicesGroup: { kind: 'string', format: 'user-name', default: 'services', description: 'The group every service user joins' },
+    sysconfdir: { kind: 'string', format: 'absolute-path', default: '/etc', description: 'Where the emitted tree is installed' },
+    systemctl: { kind: 'string', format: 'absolute-path', default: '/usr/bin/systemctl', description: 'systemctl path used in sudoers rules' },
+    userShell: { kind: 'string', format: 'absolute-path', default: '/bin/bash', description: 'Login shell of service users' },
+    runtimes: {
+      kind: 'object',
+      description: 'Command name or absolute path of each runtime',
+      fields: {
+        bun: { kind: 'string', format: 'command', default: 'bun', description: 'bun command' },
+        node: { kind: 'string', format: 'command', default: 'node', description: 'node command' },
+      },
+    },
+    caddy: {
+      kind: 'object',
+      description: 'Caddy settings',
+      fields: {
+        tls: { kind: 'enum', values: ['dns', 'internal', 'acme'], default: 'dns', description: 'dns, internal or acme' },
+        dnsProvider: { kind: 'string', format: 'module-name', default: 'cloudflare', description: 'libdns provider module name' },
+        dnsTokenEnv: { kind: 'string', format: 'env-name', default: 'CLOUDFLARE_API_TOKEN', description: "Environment variable holding the provider's token" },
+        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'File with that token' },
+        trustedProxies: { kind: 'list', default: [], items: { kind: 'string', format: 'cidr', description: 'a CIDR range' }, description: 'Proxies in front of Caddy' },
+      },
+    },
+    backup: {
+      kind: 'object',
+      description: 'restic backups',
+      fields: {
+        enable: { kind: 'bool', default: true, description: 'Emit backups for services with data declarations' },
+        repositoryFile: {
+          kind: 'string',
+          format: 'absolute-path',
+          default: ({ host }) => `${host.sysconfdir}/atelier/restic/repository`,
+          description: 'restic repository file',
+        },
+        passwordFile: {
+          kind: 'string',
+          format: 'absolute-path',
+          default: ({ host }) => `${host.sysconfdir}/atelier/restic/password`,
+          description: 'restic password file',
+        },
+        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'restic environment (cloud credentials)' },
+        schedule: { kind: 'string', format: 'calendar', default: '02:00', description: 'Per-service backup timer (OnCalendar)' },
+        randomizedDelay: { kind: 'string', format: 'timespan', default: '2h', description: 'Timer randomized delay' },
+        prune: {
+          kind: 'object',
+          description: 'One repository-wide prune',
+          fields: {
+            schedule: { kind: 'string', format: 'calendar', default: 'Sun *-*-* 05:00:00', description: 'OnCalendar of the prune' },
+            randomizedDelay: { kind: 'string', format: 'timespan', default: '1h', description: 'Randomized delay' },
+            keepLast: { kind: 'int', min: 0, default: 3, description: 'restic --keep-last' },
+            keepDaily: { kind: 'int', min: 0, default: 7, description: 'restic --keep-daily' },
+            keepWeekly: { kind: 'int', min: 0, default: 5, description: 'restic --keep-weekly' },
+            keepMonthly: { kind: 'int', min: 0, default: 12, description: 'restic --keep-monthly' },
+          },
+        },
+      },
+    },
+  },
+};
+
+export const documentSchema: ObjectField = {
+  kind: 'object',
+  description: 'An atelier-emit declaration file',
+  fields: {
+    host: hostSchema,
+    services: { kind: 'record', keyFormat: 'user-name', values: serviceSchema, description: 'Services by name' },
+  },
+};

@@ -1,0 +1,51 @@
+// The emitter registry: the one place that knows which emitters exist.
+import type { Diagnostic, Model } from '../model.js';
+import type { DesiredFile } from '../plan.js';
+import { STATE_PATH } from '../state.js';
+import { backupEmitter } from './backup.js';
+import { caddyEmitter } from './caddy.js';
+import { servicesManifest } from './manifest.js';
+import { systemdEmitter } from './systemd.js';
+import type { Emitter, EmitterName } from './types.js';
+
+export const EMITTERS: readonly Emitter[] = [systemdEmitter, caddyEmitter, backupEmitter];
+export const EMITTER_NAMES: readonly EmitterName[] = ['systemd', 'caddy', 'backup', 'manifest'];
+
+export interface EmitAllResult {
+  files: DesiredFile[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Runs every emitter (they are pure and cheap, and services.json lists all of
+ * their files whatever `only` says), then keeps the files of the selected ones.
+ */
+export function emitAll(model: Model, only: readonly EmitterName[] = EMITTER_NAMES): EmitAllResult {
+  const files: DesiredFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const emitter of EMITTERS) {
+    const result = emitter.emit(model);
+    diagnostics.push(...result.diagnostics);
+    for (const file of result.files) files.push({ ...file, emitter: emitter.name });
+  }
+  files.push({ ...servicesManifest(model, files), emitter: 'manifest' });
+  for (const file of files) assertSafePath(file.path);
+  assertUnique(files);
+  return { files: files.filter((f) => only.includes(f.emitter)), diagnostics };
+}
+
+/** An emitter bug must never become a write outside --out or over the state file. */
+function assertSafePath(p: string): void {
+  const parts = p.split('/');
+  if (p.startsWith('/') || parts.some((part) => part === '' || part === '.' || part === '..') || p === STATE_PATH) {
+    throw new Error(`internal error: an emitter produced the unsafe path ${JSON.stringify(p)}`);
+  }
+}
+
+function assertUnique(files: readonly DesiredFile[]): void {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new Error(`internal error: two emitters produced ${f.path}`);
+    seen.add(f.path);
+  }
+}

@@ -1,0 +1,70 @@
+// The library call behind the CLI: declarations → model → files → plan → write → apply.
+import type { Activation } from './activation.js';
+import { activationOf } from './activation.js';
+import { activationCommands, runSteps, stopCommands, type ApplyResult, type CommandRunner } from './apply.js';
+import { readDeclarations } from './declarations/discover.js';
+import { resolveDeclarations } from './declarations/resolve.js';
+import { emitAll } from './emitters/index.js';
+import type { EmitterName } from './emitters/types.js';
+import type { FsLike } from './fs.js';
+import type { Diagnostic, Model } from './model.js';
+import { planTree, type Plan } from './plan.js';
+import { writePlan } from './write.js';
+
+export interface LoadResult {
+  model: Model | null;
+  diagnostics: Diagnostic[];
+  /** Declaration texts by display name, for showing the line of a diagnostic. */
+  texts: Map<string, string>;
+}
+
+export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[]): Promise<LoadResult> {
+  const diagnostics: Diagnostic[] = [];
+  const declarationTexts = await readDeclarations(fs, cwd, configs, diagnostics);
+  const texts = new Map(declarationTexts.map((t) => [t.file, t.text]));
+  if (diagnostics.length > 0) return { model: null, diagnostics, texts };
+  const resolved = resolveDeclarations(declarationTexts);
+  return { model: resolved.model, diagnostics: resolved.diagnostics, texts };
+}
+
+export interface GenerateOptions {
+  cwd: string;
+  configs: readonly string[];
+  outDir: string;
+  only: readonly EmitterName[];
+  prune: boolean;
+  force: boolean;
+  /** Plan only: --dry-run and --check. */
+  dryRun: boolean;
+  apply: boolean;
+  runner?: CommandRunner;
+  onStep?: (step: ApplyResult['steps'][number]) => void;
+}
+
+export type GenerateResult =
+  | { kind: 'invalid'; diagnostics: Diagnostic[]; texts: Map<string, string> }
+  | { kind: 'planned'; plan: Plan; written: boolean; activation: Activation; apply?: ApplyResult; refused?: string };
+
+export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
+  const loaded = await loadModel(fs, options.cwd, options.configs);
+  if (!loaded.model) return { kind: 'invalid', diagnostics: loaded.diagnostics, texts: loaded.texts };
+  const emitted = emitAll(loaded.model, options.only);
+  if (emitted.diagnostics.length > 0) return { kind: 'invalid', diagnostics: emitted.diagnostics, texts: loaded.texts };
+  const plan = await planTree(fs, options.outDir, emitted.files, { prune: options.prune, force: options.force, emitters: options.only });
+  const activation = activationOf(plan);
+  if (options.dryRun) return { kind: 'planned', plan, written: false, activation };
+  const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
+  if (conflicts > 0 || plan.stateProblem) {
+    const why = plan.stateProblem ?? `${conflicts} ${conflicts === 1 ? 'file' : 'files'} would overwrite or delete what atelier-emit does not own; use --force to allow`;
+    return { kind: 'planned', plan, written: false, activation, refused: why };
+  }
+  const runner = options.runner;
+  if (options.apply && runner) {
+    const stopped = await runSteps(stopCommands(activation), runner, options.onStep ?? (() => undefined));
+    if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
+  }
+  await writePlan(fs, plan);
+  if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
+  const apply = await runSteps(activationCommands(activation, options.outDir), runner, options.onStep ?? (() => undefined));
+  return { kind: 'planned', plan, written: true, activation, apply };
+}

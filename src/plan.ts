@@ -1,0 +1,213 @@
+// The planner: what the emitters want, against what is under --out and what the
+// ownership state says atelier-emit wrote. It reads the disk; it never writes.
+import * as path from 'node:path';
+import type { EmittedFile, EmitterName } from './emitters/types.js';
+import { errorCode, isMissing, type FsLike } from './fs.js';
+import { emptyState, parseState, sha256, STATE_PATH, type State } from './state.js';
+
+export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
+
+export interface DesiredFile extends EmittedFile {
+  emitter: EmitterName;
+}
+
+export interface PlannedFile {
+  path: string;
+  action: Action;
+  /** What the file holds now (null: absent or unreadable). */
+  current: string | null;
+  /** What it will hold (null for a delete). */
+  desired: string | null;
+  mode: number;
+  emitter: EmitterName;
+  service?: string;
+  /** Why a conflict is one, or what else a change is about (a mode change). */
+  reason?: string;
+}
+
+export interface Plan {
+  outDir: string;
+  files: PlannedFile[];
+  /** Files atelier-emit wrote earlier that no longer follow from the declarations, kept because --prune was not given. */
+  stale: string[];
+  /** The ownership record to store once the plan is carried out. */
+  nextState: State;
+  /** A problem with the state file itself; the plan is refused while it stands, unless --force. */
+  stateProblem?: string;
+}
+
+export interface PlanOptions {
+  prune: boolean;
+  force: boolean;
+  /** Emitters that ran: stale files of the others are left alone. */
+  emitters: readonly EmitterName[];
+}
+
+type Existing =
+  | { kind: 'absent' }
+  | { kind: 'file'; content: string; mode: number }
+  | { kind: 'blocked'; reason: string; forceable: boolean };
+
+const CONCURRENCY = 64;
+
+export async function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFile[], options: PlanOptions): Promise<Plan> {
+  const { state, problem } = await readState(fs, outDir);
+  const nextState: State = { files: { ...state.files } };
+  const inspector = new TreeInspector(fs, outDir);
+  const wanted = new Set(desired.map((f) => f.path));
+
+  const planned = await mapLimit(desired, CONCURRENCY, async (file): Promise<PlannedFile> => {
+    const existing = await inspector.inspect(file.path);
+    const base = { path: file.path, desired: file.content, mode: file.mode, emitter: file.emitter, service: file.service };
+    const owned = state.files[file.path];
+    const record = () => {
+      nextState.files[file.path] = { sha256: sha256(file.content), mode: file.mode, emitter: file.emitter };
+    };
+    if (existing.kind === 'blocked') {
+      if (existing.forceable && options.force) {
+        record();
+        return { ...base, action: 'update', current: null, reason: `${existing.reason}; replaced because of --force` };
+      }
+      return { ...base, action: 'conflict', current: null, reason: existing.reason };
+    }
+    if (existing.kind === 'absent') {
+      record();
+      return { ...base, action: 'create', current: null };
+    }
+    const sameContent = existing.content === file.content;
+    if (sameContent) {
+      // Identical content loses nothing: adopt it, fixing the mode if needed.
+      record();
+      return existing.mode === file.mode
+        ? { ...base, action: 'unchanged', current: existing.content }
+        : { ...base, action: 'update', current: existing.content, reason: `mode ${octal(existing.mode)} → ${octal(file.mode)}` };
+    }
+    const conflict = ownershipConflict(owned?.sha256, existing.content);
+    if (conflict && !options.force) return { ...base, action: 'conflict', current: existing.content, reason: conflict };
+    record();
+    return { ...base, action: 'update', current: existing.content, ...(conflict ? { reason: `${conflict}; overwritten because of --force` } : {}) };
+  });
+
+  const stale: string[] = [];
+  const removals = Object.entries(state.files).filter(([p, entry]) => !wanted.has(p) && options.emitters.includes(entry.emitter));
+  const deletions = await mapLimit(removals, CONCURRENCY, async ([p, entry]): Promise<PlannedFile | null> => {
+    if (!options.prune) {
+      stale.push(p);
+      return null;
+    }
+    const existing = await inspector.inspect(p);
+    const base = { path: p, desired: null, mode: entry.mode, emitter: entry.emitter };
+    if (existing.kind === 'absent') {
+      delete nextState.files[p];
+      return null;
+    }
+    if (existing.kind === 'blocked') return { ...base, action: 'conflict', current: null, reason: existing.reason };
+    const conflict = ownershipConflict(entry.sha256, existing.content);
+    if (conflict && !options.force) return { ...base, action: 'conflict', current: existing.content, reason: `${conflict}; not deleted` };
+    delete nextState.files[p];
+    return { ...base, action: 'delete', current: existing.content, ...(conflict ? { reason: `${conflict}; deleted because of --force` } : {}) };
+  });
+
+  const files = [...planned, ...deletions.filter((d): d is PlannedFile => d !== null)].sort((a, b) => compare(a.path, b.path));
+  return { outDir, files, stale: stale.sort(compare), nextState, ...(problem && !options.force ? { stateProblem: problem } : {}) };
+}
+
+function ownershipConflict(ownedHash: string | undefined, current: string): string | null {
+  if (ownedHash === undefined) return 'not written by atelier-emit (no record in atelier/.state.json)';
+  if (ownedHash !== sha256(current)) return 'edited by hand since atelier-emit wrote it';
+  return null;
+}
+
+async function readState(fs: FsLike, outDir: string): Promise<{ state: State; problem?: string }> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(path.join(outDir, STATE_PATH), 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return { state: emptyState() };
+    return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${(err as Error).message}` };
+  }
+  const parsed = parseState(text);
+  if ('error' in parsed) return { state: emptyState(), problem: `${STATE_PATH} is damaged: ${parsed.error}; fix or remove it, or use --force` };
+  return { state: parsed };
+}
+
+/**
+ * Looks at paths under --out without following symlinks: a symlinked folder
+ * could point anywhere on the host, so it blocks every path beneath it, even with --force.
+ */
+export class TreeInspector {
+  private readonly folders = new Map<string, Promise<string | null>>();
+
+  constructor(
+    private readonly fs: FsLike,
+    private readonly outDir: string,
+  ) {}
+
+  async inspect(relative: string): Promise<Existing> {
+    const blocked = await this.folderProblem(path.posix.dirname(relative));
+    if (blocked) return { kind: 'blocked', reason: blocked, forceable: false };
+    const full = path.join(this.outDir, relative);
+    try {
+      const stat = await this.fs.promises.lstat(full);
+      if (stat.isSymbolicLink()) return { kind: 'blocked', reason: 'is a symlink (atelier-emit never writes through one)', forceable: true };
+      if (stat.isDirectory()) return { kind: 'blocked', reason: 'is a folder where a file should be', forceable: false };
+      if (!stat.isFile()) return { kind: 'blocked', reason: 'is not a regular file', forceable: false };
+      const content = await this.fs.promises.readFile(full, 'utf8');
+      return { kind: 'file', content, mode: Number(stat.mode) & 0o7777 };
+    } catch (err) {
+      if (isMissing(err)) return { kind: 'absent' };
+      return { kind: 'blocked', reason: `cannot be read (${errorCode(err) ?? (err as Error).message})`, forceable: false };
+    }
+  }
+
+  /** Why files cannot go into this folder (relative to --out), or null. Cached per folder. */
+  folderProblem(relative: string): Promise<string | null> {
+    if (relative === '.' || relative === '') return Promise.resolve(null);
+    let cached = this.folders.get(relative);
+    if (!cached) {
+      cached = this.checkFolder(relative);
+      this.folders.set(relative, cached);
+    }
+    return cached;
+  }
+
+  private async checkFolder(relative: string): Promise<string | null> {
+    const parent = await this.folderProblem(path.posix.dirname(relative));
+    if (parent) return parent;
+    try {
+      const stat = await this.fs.promises.lstat(path.join(this.outDir, relative));
+      if (stat.isSymbolicLink()) return `its folder ${relative} is a symlink (atelier-emit never writes through one)`;
+      if (!stat.isDirectory()) return `${relative} is a file where a folder should be`;
+      return null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      return `its folder ${relative} cannot be read (${errorCode(err)})`;
+    }
+  }
+}
+
+export function isChange(action: Action): boolean {
+  return action === 'create' || action === 'update' || action === 'delete';
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8)}`;
+}
+
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Like Promise.all over a map, with at most `limit` calls in flight; keeps the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,109 @@
+// Turning a plan into what a person or a program reads: a summary, a unified
+// diff, or the JSON report. Pure: returns strings.
+import { createTwoFilesPatch } from 'diff';
+import { activationOf } from './activation.js';
+import { isChange, type Action, type Plan, type PlannedFile } from './plan.js';
+
+const ACTIONS: readonly Action[] = ['create', 'update', 'delete', 'unchanged', 'conflict'];
+
+export interface TextOptions {
+  diff: boolean;
+  color: boolean;
+}
+
+export function summaryLine(plan: Plan): string {
+  const counts = ACTIONS.map((a) => [a, plan.files.filter((f) => f.action === a).length] as const).filter(([, n]) => n > 0);
+  const parts = counts.map(([a, n]) => `${n} ${a === 'conflict' ? (n === 1 ? 'conflict' : 'conflicts') : a}`);
+  return `${plan.files.length} files: ${parts.join(', ') || 'nothing to do'}`;
+}
+
+export function textReport(plan: Plan, options: TextOptions): string {
+  const paint = painter(options.color);
+  const lines: string[] = [summaryLine(plan)];
+  for (const [group, files] of groupByService(plan.files)) {
+    lines.push(paint('bold', group === '' ? 'host-wide' : group));
+    for (const f of files) {
+      const label = f.action.padEnd(9);
+      const colored = f.action === 'conflict' ? paint('red', label) : isChange(f.action) ? paint(f.action === 'delete' ? 'red' : 'green', label) : label;
+      lines.push(`  ${colored} ${f.path}${f.reason ? `  (${f.reason})` : ''}`);
+    }
+  }
+  if (plan.stale.length > 0) {
+    lines.push(paint('bold', `no longer declared (kept; --prune deletes them):`));
+    for (const p of plan.stale) lines.push(`  stale     ${p}`);
+  }
+  if (plan.stateProblem) lines.push(paint('red', `state: ${plan.stateProblem}`));
+  if (options.diff) {
+    const diffs = plan.files.filter((f) => isChange(f.action) || (f.action === 'conflict' && f.current !== null && f.desired !== null));
+    if (diffs.length > 0) lines.push('');
+    for (const f of diffs) lines.push(colorDiff(unifiedDiff(f), paint));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function unifiedDiff(file: PlannedFile): string {
+  const oldName = file.current === null ? '/dev/null' : `a/${file.path}`;
+  const newName = file.desired === null ? '/dev/null' : `b/${file.path}`;
+  const patch = createTwoFilesPatch(oldName, newName, file.current ?? '', file.desired ?? '', undefined, undefined, { context: 3 });
+  // The diff package writes an "Index:"/"===" preamble; git-style output starts at ---.
+  return patch.slice(patch.indexOf('---')).replace(/\n$/, '');
+}
+
+export interface JsonReport {
+  changed: boolean;
+  files: { path: string; action: Action; service?: string; reason?: string }[];
+  restart: string[];
+  reload: string[];
+  start: string[];
+  stop: string[];
+  daemonReload: boolean;
+  conflicts: { path: string; reason: string }[];
+  stale: string[];
+}
+
+export function jsonReport(plan: Plan): JsonReport {
+  const activation = activationOf(plan);
+  return {
+    changed: plan.files.some((f) => isChange(f.action)),
+    files: plan.files.map((f) => ({ path: f.path, action: f.action, ...(f.service ? { service: f.service } : {}), ...(f.reason ? { reason: f.reason } : {}) })),
+    restart: activation.restart,
+    reload: activation.reload,
+    start: activation.start,
+    stop: activation.stop,
+    daemonReload: activation.daemonReload,
+    conflicts: plan.files.filter((f) => f.action === 'conflict').map((f) => ({ path: f.path, reason: f.reason ?? '' })),
+    stale: plan.stale,
+  };
+}
+
+/** Host-wide files first, then each service's, in name order. */
+export function groupByService(files: readonly PlannedFile[]): [string, PlannedFile[]][] {
+  const groups = new Map<string, PlannedFile[]>();
+  for (const f of files) {
+    const key = f.service ?? '';
+    const list = groups.get(key) ?? [];
+    list.push(f);
+    groups.set(key, list);
+  }
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+type Style = 'bold' | 'red' | 'green' | 'cyan';
+const CODES: Record<Style, string> = { bold: '1', red: '31', green: '32', cyan: '36' };
+
+function painter(color: boolean): (style: Style, text: string) => string {
+  return color ? (style, text) => `\u001b[${CODES[style]}m${text}\u001b[0m` : (_style, text) => text;
+}
+
+function colorDiff(patch: string, paint: (style: Style, text: string) => string): string {
+  return patch
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('---') || line.startsWith('+++')) return paint('bold', line);
+      if (line.startsWith('@@')) return paint('cyan', line);
+      if (line.startsWith('+')) return paint('green', line);
+      if (line.startsWith('-')) return paint('red', line);
+      return line;
+    })
+    .join('\n');
+}

@@ -1,0 +1,84 @@
+// The one place that changes the disk. Every file is written atomically: a
+// temporary file in the same folder, flushed, then renamed over the old one, so
+// a crash leaves either the complete old or the complete new content.
+import * as path from 'node:path';
+import type { FsLike } from './fs.js';
+import { isMissing } from './fs.js';
+import { mapLimit, TreeInspector, type Plan } from './plan.js';
+import { serializeState, STATE_PATH } from './state.js';
+
+export interface WriteResult {
+  written: string[];
+  deleted: string[];
+}
+
+export class RefusedWrite extends Error {}
+
+const CONCURRENCY = 32;
+let tempCounter = 0;
+
+/** Carries out a plan that has no conflicts; refuses (writing nothing) if it has any. */
+export async function writePlan(fs: FsLike, plan: Plan): Promise<WriteResult> {
+  const conflicts = plan.files.filter((f) => f.action === 'conflict');
+  if (conflicts.length > 0 || plan.stateProblem) throw new RefusedWrite('the plan has conflicts');
+  const inspector = new TreeInspector(fs, plan.outDir);
+  const writes = plan.files.filter((f) => f.action === 'create' || f.action === 'update');
+  const deletes = plan.files.filter((f) => f.action === 'delete');
+
+  await mapLimit(writes, CONCURRENCY, async (file) => {
+    await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(file.path));
+    await atomicWrite(fs, path.join(plan.outDir, file.path), file.desired ?? '', file.mode);
+  });
+  await mapLimit(deletes, CONCURRENCY, async (file) => {
+    const problem = await inspector.folderProblem(path.posix.dirname(file.path));
+    if (problem) throw new RefusedWrite(`${file.path}: ${problem}`);
+    try {
+      await fs.promises.unlink(path.join(plan.outDir, file.path));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  });
+  // The record goes last: after a crash before this point, the next run finds
+  // files it wrote with content it wants, adopts them and converges.
+  await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
+  await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), serializeState(plan.nextState), 0o644);
+  return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+/** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
+async function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string): Promise<void> {
+  if (relative === '.' || relative === '') return;
+  await ensureFolder(fs, inspector, outDir, path.posix.dirname(relative));
+  const problem = await inspector.folderProblem(relative);
+  if (problem) throw new RefusedWrite(problem);
+  try {
+    await fs.promises.mkdir(path.join(outDir, relative), { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Raced with another writer or created since inspection: it must be a real folder.
+    const stat = await fs.promises.lstat(path.join(outDir, relative));
+    if (!stat.isDirectory()) throw new RefusedWrite(`${relative} is not a folder`);
+  }
+}
+
+export async function atomicWrite(fs: FsLike, target: string, content: string, mode: number): Promise<void> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
+  // 'wx': never reuse or follow anything already at the temporary name.
+  const handle = await fs.promises.open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(content, 'utf8');
+    await handle.chmod(mode); // the umask may have narrowed the mode given to open
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.promises.rename(temp, target);
+  } catch (err) {
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
