@@ -63,11 +63,12 @@ async function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string
 
 export async function atomicWrite(fs: FsLike, target: string, content: string, mode: number): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
-  // 'wx': never reuse or follow anything already at the temporary name.
-  const handle = await fs.promises.open(temp, 'wx', mode);
+  // 'wx': never reuse or follow anything already at the temporary name. Owner-only
+  // until complete; the final mode is set explicitly, whatever the umask.
+  const handle = await fs.promises.open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(content, 'utf8');
-    await handle.chmod(mode); // the umask may have narrowed the mode given to open
+    await handle.chmod(mode);
     await handle.sync();
   } catch (err) {
     await handle.close();
