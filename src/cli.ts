@@ -9,7 +9,9 @@ import { EMITTER_NAMES } from './emitters/index.js';
 import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
 import { generate, loadModel } from './pipeline.js';
+import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
+import { RefusedWrite } from './write.js';
 import { jsonReport, textReport } from './report.js';
 
 export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
@@ -132,7 +134,9 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
   }
   const color = flags.color && io.isTTY && !io.env.NO_COLOR && !flags.json;
   const dryRun = Boolean(flags.dryRun || flags.check);
-  const result = await generate(io.fs, {
+  let result: Awaited<ReturnType<typeof generate>>;
+  try {
+    result = await generate(io.fs, {
     cwd: io.cwd,
     configs: flags.config,
     outDir: path.resolve(io.cwd, flags.out),
@@ -146,7 +150,14 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
       const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
       (flags.json ? io.stderr : io.stdout)(line);
     },
-  });
+    });
+  } catch (err) {
+    if (err instanceof LockBusy || err instanceof RefusedWrite) {
+      io.stderr(`refused: ${err.message}; nothing was written.\n`);
+      return EXIT.invalid;
+    }
+    throw err;
+  }
   if (result.kind === 'invalid') {
     io.stderr(formatDiagnostics(result.diagnostics, result.texts));
     if (flags.json) io.stdout(`${JSON.stringify({ changed: false, errors: result.diagnostics }, null, 2)}\n`);

@@ -9,7 +9,8 @@ import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
 import type { Diagnostic, Model } from './model.js';
 import { planTree, type Plan } from './plan.js';
-import { writePlan } from './write.js';
+import { acquireLock } from './lock.js';
+import { prepareOutDir, writePlan } from './write.js';
 
 export interface LoadResult {
   model: Model | null;
@@ -37,6 +38,8 @@ export interface GenerateOptions {
   /** Plan only: --dry-run and --check. */
   dryRun: boolean;
   apply: boolean;
+  /** How long to wait for another run writing to the same --out. */
+  lockWaitMs?: number;
   runner?: CommandRunner;
   onStep?: (step: ApplyResult['steps'][number]) => void;
 }
@@ -50,21 +53,39 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
   if (!loaded.model) return { kind: 'invalid', diagnostics: loaded.diagnostics, texts: loaded.texts };
   const emitted = emitAll(loaded.model, options.only);
   if (emitted.diagnostics.length > 0) return { kind: 'invalid', diagnostics: emitted.diagnostics, texts: loaded.texts };
-  const plan = await planTree(fs, options.outDir, emitted.files, { prune: options.prune, force: options.force, emitters: options.only });
+  if (options.dryRun) {
+    const plan = await planTree(fs, options.outDir, emitted.files, planOptions(options));
+    return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
+  }
+  await prepareOutDir(fs, options.outDir);
+  // Planned under the lock: a plan made before another run's write would be stale.
+  const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000 });
+  try {
+    return await writeAndApply(fs, options, await planTree(fs, options.outDir, emitted.files, planOptions(options)));
+  } finally {
+    await lock.release();
+  }
+}
+
+function planOptions(options: GenerateOptions) {
+  return { prune: options.prune, force: options.force, emitters: options.only };
+}
+
+async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan): Promise<GenerateResult> {
   const activation = activationOf(plan);
-  if (options.dryRun) return { kind: 'planned', plan, written: false, activation };
   const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
   if (conflicts > 0 || plan.stateProblem) {
     const why = plan.stateProblem ?? `${conflicts} ${conflicts === 1 ? 'file' : 'files'} would overwrite or delete what atelier-emit does not own; use --force to allow`;
     return { kind: 'planned', plan, written: false, activation, refused: why };
   }
   const runner = options.runner;
+  const onStep = options.onStep ?? (() => undefined);
   if (options.apply && runner) {
-    const stopped = await runSteps(stopCommands(activation), runner, options.onStep ?? (() => undefined));
+    const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
   await writePlan(fs, plan);
   if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
-  const apply = await runSteps(activationCommands(activation, options.outDir), runner, options.onStep ?? (() => undefined));
+  const apply = await runSteps(activationCommands(activation, options.outDir), runner, onStep);
   return { kind: 'planned', plan, written: true, activation, apply };
 }

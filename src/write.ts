@@ -25,10 +25,20 @@ export async function writePlan(fs: FsLike, plan: Plan): Promise<WriteResult> {
   const writes = plan.files.filter((f) => f.action === 'create' || f.action === 'update');
   const deletes = plan.files.filter((f) => f.action === 'delete');
 
-  await mapLimit(writes, CONCURRENCY, async (file) => {
-    await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(file.path));
-    await atomicWrite(fs, path.join(plan.outDir, file.path), file.desired ?? '', file.mode);
-  });
+  // Two phases: every new content is complete on disk before the first rename,
+  // so a full disk or a read-only file fails the run with the old tree intact.
+  const staged: { temp: string; target: string }[] = [];
+  try {
+    await mapLimit(writes, CONCURRENCY, async (file) => {
+      await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(file.path));
+      const target = path.join(plan.outDir, file.path);
+      staged.push({ temp: await stageFile(fs, target, file.desired ?? '', file.mode), target });
+    });
+  } catch (err) {
+    await Promise.all(staged.map(({ temp }) => fs.promises.unlink(temp).catch(() => undefined)));
+    throw describeFailure(err);
+  }
+  for (const { temp, target } of staged) await fs.promises.rename(temp, target);
   await mapLimit(deletes, CONCURRENCY, async (file) => {
     const problem = await inspector.folderProblem(path.posix.dirname(file.path));
     if (problem) throw new RefusedWrite(`${file.path}: ${problem}`);
@@ -43,6 +53,12 @@ export async function writePlan(fs: FsLike, plan: Plan): Promise<WriteResult> {
   await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
   await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), serializeState(plan.nextState), 0o644);
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+/** Makes sure --out and its `atelier/` folder exist (for the lock and the state), refusing symlinks. */
+export async function prepareOutDir(fs: FsLike, outDir: string): Promise<void> {
+  await fs.promises.mkdir(outDir, { recursive: true, mode: 0o755 });
+  await ensureFolder(fs, new TreeInspector(fs, outDir), outDir, path.posix.dirname(STATE_PATH));
 }
 
 /** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
@@ -61,7 +77,8 @@ async function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string
   }
 }
 
-export async function atomicWrite(fs: FsLike, target: string, content: string, mode: number): Promise<void> {
+/** Writes `content` to a fresh temporary file beside `target`, flushed, with its final mode; returns its path. */
+async function stageFile(fs: FsLike, target: string, content: string, mode: number): Promise<string> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
   // 'wx': never reuse or follow anything already at the temporary name. Owner-only
   // until complete; the final mode is set explicitly, whatever the umask.
@@ -73,13 +90,34 @@ export async function atomicWrite(fs: FsLike, target: string, content: string, m
   } catch (err) {
     await handle.close();
     await fs.promises.unlink(temp).catch(() => undefined);
-    throw err;
+    throw Object.assign(err as Error, { target });
   }
   await handle.close();
+  return temp;
+}
+
+export async function atomicWrite(fs: FsLike, target: string, content: string, mode: number): Promise<void> {
+  const temp = await stageFile(fs, target, content, mode);
   try {
     await fs.promises.rename(temp, target);
   } catch (err) {
     await fs.promises.unlink(temp).catch(() => undefined);
     throw err;
   }
+}
+
+/** A file-system error as a sentence naming the file, for the user. */
+function describeFailure(err: unknown): Error {
+  if (err instanceof RefusedWrite) return err;
+  const e = err as NodeJS.ErrnoException & { target?: string };
+  const where = e.target ?? e.path ?? 'the output tree';
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOTDIR: 'a file stands where a folder should be',
+    EISDIR: 'a folder stands where a file should be',
+  };
+  return new RefusedWrite(`cannot write ${where}: ${(e.code && why[e.code]) ?? e.message}; the old files were left as they were`);
 }

@@ -26,16 +26,16 @@ function comparable(m: Model) {
 describe('loading the three formats', () => {
   it('YAML, TOML and JSON versions of the seed example give the same model', () => {
     const fromYaml = model(fixture('fixtures/seed/atelier.yaml'));
-    const fromToml = model(fixture('fixtures/formats/atelier.toml'));
-    const fromJson = model(fixture('fixtures/formats/atelier.json'));
+    const fromToml = model(fixture('fixtures/seed-toml/atelier.toml'));
+    const fromJson = model(fixture('fixtures/seed-json/atelier.json'));
     expect(comparable(fromToml)).toEqual(comparable(fromYaml));
     expect(comparable(fromJson)).toEqual(comparable(fromYaml));
     expect(fromYaml.services[0].environment.DATABASE_PATH).toBe('/var/lib/myapp/data/app.db');
   });
 
   it('keeps the line and column of TOML values for messages', () => {
-    const m = model(fixture('fixtures/formats/atelier.toml'));
-    expect(m.services[0].origins.domain).toEqual({ file: 'fixtures/formats/atelier.toml', line: 8, column: 10 });
+    const m = model(fixture('fixtures/seed-toml/atelier.toml'));
+    expect(m.services[0].origins.domain).toEqual({ file: 'fixtures/seed-toml/atelier.toml', line: 8, column: 10 });
     expect(m.services[0].origins['environment.DATABASE_PATH']).toMatchObject({ line: 14, column: 17 });
     expect(m.services[0].origins['data.sqlite']).toMatchObject({ line: 17, column: 10 });
   });
@@ -43,7 +43,7 @@ describe('loading the three formats', () => {
   it('keeps positions of YAML and JSON values', () => {
     const y = model(fixture('fixtures/seed/atelier.yaml'));
     expect(y.services[0].origins.domain).toMatchObject({ line: 10, column: 13 });
-    const j = model(fixture('fixtures/formats/atelier.json'));
+    const j = model(fixture('fixtures/seed-json/atelier.json'));
     expect(j.services[0].origins.domain).toMatchObject({ line: 10, column: 17 });
   });
 });

@@ -1,0 +1,74 @@
+// One writer per --out at a time: `atelier/.lock` holds the writer's pid. A
+// second run waits for it, then fails with a clear message; a lock left by a
+// killed run (its pid is gone) is taken over.
+import * as path from 'node:path';
+import type { FsLike } from './fs.js';
+import { isMissing } from './fs.js';
+
+export const LOCK_PATH = 'atelier/.lock';
+
+export class LockBusy extends Error {}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  waitMs: number;
+  pid?: number;
+  isAlive?: (pid: number) => boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function acquireLock(fs: FsLike, outDir: string, options: LockOptions): Promise<Lock> {
+  const pid = options.pid ?? process.pid;
+  const isAlive = options.isAlive ?? processAlive;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const file = path.join(outDir, LOCK_PATH);
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    try {
+      const handle = await fs.promises.open(file, 'wx', 0o644);
+      await handle.writeFile(`${pid}\n`);
+      await handle.close();
+      return { release: () => fs.promises.unlink(file).catch(() => undefined) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = await readHolder(fs, file);
+    if (holder !== null && !isAlive(holder)) {
+      // Move the dead writer's lock aside under a unique name: of two runs that
+      // both saw it dead, only one rename succeeds.
+      const aside = `${file}.stale-${pid}`;
+      try {
+        await fs.promises.rename(file, aside);
+        await fs.promises.unlink(aside);
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+      }
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new LockBusy(`another atelier-emit${holder !== null ? ` (pid ${holder})` : ''} is writing to ${outDir}; try again when it has finished (lock: ${file})`);
+    }
+    await sleep(100);
+  }
+}
+
+async function readHolder(fs: FsLike, file: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt(await fs.promises.readFile(file, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,41 @@
+// Runs the CLI in-process with captured output, against the real file system.
+import * as nodeFs from 'node:fs';
+import { main, type Io } from '../../src/cli.js';
+import type { CommandRunner } from '../../src/apply.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string> }): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    cwd: options.cwd,
+    env: options.env ?? {},
+    isTTY: false,
+    fs: nodeFs,
+    runner: options.runner ?? (async (command) => ({ command, code: 0, output: '' })),
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Every file under `dir` (relative paths, sorted) with its content. */
+export function readTree(dir: string, skip: (p: string) => boolean = () => false): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const entry of nodeFs.readdirSync(`${dir}/${rel}`, { withFileTypes: true })) {
+      const p = rel ? `${rel}/${entry.name}` : entry.name;
+      if (skip(p)) continue;
+      if (entry.isDirectory()) walk(p);
+      else out.set(p, nodeFs.readFileSync(`${dir}/${p}`, 'utf8'));
+    }
+  };
+  if (nodeFs.existsSync(dir)) walk('');
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
