@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { spawnRunner, type CommandRunner } from './apply.js';
 import { formatDiagnostics } from './diagnostics.js';
+import { doctor, formatFindings } from './doctor.js';
 import { jsonSchema } from './declarations/json-schema.js';
 import { EMITTER_NAMES } from './emitters/index.js';
 import type { EmitterName } from './emitters/types.js';
@@ -12,7 +13,7 @@ import { generate, loadModel } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
 import { RefusedWrite } from './write.js';
-import { jsonReport, textReport } from './report.js';
+import { jsonReport, markdownReport, textReport } from './report.js';
 
 export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
 
@@ -44,6 +45,7 @@ interface EmitFlags {
   dryRun?: boolean;
   check?: boolean;
   json?: boolean;
+  format?: 'text' | 'markdown' | 'json';
   only?: EmitterName[];
   prune?: boolean;
   force?: boolean;
@@ -72,7 +74,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('-o, --out <dir>', 'folder to write the tree into (/etc on a server)')
     .option('--dry-run', 'write nothing; print the plan and a unified diff')
     .option('--check', 'like --dry-run, but exit 1 when anything would change')
-    .option('--json', 'print a machine-readable report')
+    .option('--json', 'print a machine-readable report (same as --format json)')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'markdown', 'json']))
     .addOption(new Option('--only <emitters>', `run only these emitters (${EMITTER_NAMES.join(',')})`).argParser(parseOnly))
     .option('--prune', 'delete files atelier-emit wrote earlier that no longer follow from the declarations')
     .option('--force', 'allow overwriting or deleting files atelier-emit did not write or that were edited by hand')
@@ -108,6 +111,23 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     });
 
   program
+    .command('doctor')
+    .description('check that this host has what the declared services need (systemd, Caddy modules, restic, runtimes, …)')
+    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .option('--root <dir>', 'root of the host file system to inspect', '/')
+    .action(async (flags: { config: string[]; root: string }) => {
+      const loaded = await loadModel(io.fs, io.cwd, flags.config);
+      if (!loaded.model) {
+        io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        code = EXIT.invalid;
+        return;
+      }
+      const findings = await doctor({ model: loaded.model, run: io.runner, fs: io.fs, root: flags.root });
+      io.stdout(formatFindings(findings));
+      if (findings.some((f) => f.level === 'fail')) code = EXIT.changes;
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of the declaration format (for editor completion)')
     .action(() => {
@@ -132,8 +152,10 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     io.stderr('error: --out <dir> is required (the folder to write the tree into, /etc on a server)\n');
     return EXIT.invalid;
   }
-  const color = flags.color && io.isTTY && !io.env.NO_COLOR && !flags.json;
+  const format = flags.json ? 'json' : (flags.format ?? 'text');
+  const color = flags.color && io.isTTY && !io.env.NO_COLOR && format === 'text';
   const dryRun = Boolean(flags.dryRun || flags.check);
+  const phases: Record<string, number> = {};
   let result: Awaited<ReturnType<typeof generate>>;
   try {
     result = await generate(io.fs, {
@@ -146,9 +168,11 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     dryRun,
     apply: Boolean(flags.apply),
     runner: io.runner,
+    // ATELIER_EMIT_PROFILE=1: phase timings on stderr, as one JSON line, for `npm run bench`.
+    timer: io.env.ATELIER_EMIT_PROFILE ? (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) : undefined,
     onStep: (step) => {
       const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
-      (flags.json ? io.stderr : io.stdout)(line);
+      (format === 'text' ? io.stdout : io.stderr)(line);
     },
     });
   } catch (err) {
@@ -160,11 +184,13 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
   }
   if (result.kind === 'invalid') {
     io.stderr(formatDiagnostics(result.diagnostics, result.texts));
-    if (flags.json) io.stdout(`${JSON.stringify({ changed: false, errors: result.diagnostics }, null, 2)}\n`);
+    if (format === 'json') io.stdout(`${JSON.stringify({ changed: false, errors: result.diagnostics }, null, 2)}\n`);
     return EXIT.invalid;
   }
+  if (io.env.ATELIER_EMIT_PROFILE) io.stderr(`atelier-emit-profile ${JSON.stringify({ phases, maxRssKb: process.resourceUsage().maxRSS })}\n`);
   const { plan } = result;
-  if (flags.json) io.stdout(`${JSON.stringify({ ...jsonReport(plan), written: result.written }, null, 2)}\n`);
+  if (format === 'json') io.stdout(`${JSON.stringify({ ...jsonReport(plan), written: result.written }, null, 2)}\n`);
+  else if (format === 'markdown') io.stdout(markdownReport(plan));
   else io.stdout(textReport(plan, { diff: dryRun, color }));
   if (result.refused) {
     io.stderr(`refused: ${result.refused}; nothing was written.\n`);

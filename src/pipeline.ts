@@ -19,12 +19,26 @@ export interface LoadResult {
   texts: Map<string, string>;
 }
 
-export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[]): Promise<LoadResult> {
+/** Receives the duration of each phase (load, validate, render, plan, write, apply), for `npm run bench`. */
+export type PhaseTimer = (phase: string, ms: number) => void;
+
+const noTimer: PhaseTimer = () => undefined;
+
+async function timed<T>(timer: PhaseTimer, phase: string, work: () => Promise<T> | T): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    timer(phase, performance.now() - start);
+  }
+}
+
+export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
-  const declarationTexts = await readDeclarations(fs, cwd, configs, diagnostics);
+  const declarationTexts = await timed(timer, 'load', () => readDeclarations(fs, cwd, configs, diagnostics));
   const texts = new Map(declarationTexts.map((t) => [t.file, t.text]));
   if (diagnostics.length > 0) return { model: null, diagnostics, texts };
-  const resolved = resolveDeclarations(declarationTexts);
+  const resolved = await timed(timer, 'validate', () => resolveDeclarations(declarationTexts));
   return { model: resolved.model, diagnostics: resolved.diagnostics, texts };
 }
 
@@ -41,6 +55,7 @@ export interface GenerateOptions {
   /** How long to wait for another run writing to the same --out. */
   lockWaitMs?: number;
   runner?: CommandRunner;
+  timer?: PhaseTimer;
   onStep?: (step: ApplyResult['steps'][number]) => void;
 }
 
@@ -49,19 +64,22 @@ export type GenerateResult =
   | { kind: 'planned'; plan: Plan; written: boolean; activation: Activation; apply?: ApplyResult; refused?: string };
 
 export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
-  const loaded = await loadModel(fs, options.cwd, options.configs);
+  const timer = options.timer ?? noTimer;
+  const loaded = await loadModel(fs, options.cwd, options.configs, timer);
   if (!loaded.model) return { kind: 'invalid', diagnostics: loaded.diagnostics, texts: loaded.texts };
-  const emitted = emitAll(loaded.model, options.only);
+  const model = loaded.model;
+  const emitted = await timed(timer, 'render', () => emitAll(model, options.only));
   if (emitted.diagnostics.length > 0) return { kind: 'invalid', diagnostics: emitted.diagnostics, texts: loaded.texts };
   if (options.dryRun) {
-    const plan = await planTree(fs, options.outDir, emitted.files, planOptions(options));
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)));
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
   }
   await prepareOutDir(fs, options.outDir);
   // Planned under the lock: a plan made before another run's write would be stale.
   const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000 });
   try {
-    return await writeAndApply(fs, options, await planTree(fs, options.outDir, emitted.files, planOptions(options)));
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)));
+    return await writeAndApply(fs, options, plan, timer);
   } finally {
     await lock.release();
   }
@@ -71,7 +89,7 @@ function planOptions(options: GenerateOptions) {
   return { prune: options.prune, force: options.force, emitters: options.only };
 }
 
-async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan): Promise<GenerateResult> {
+async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer): Promise<GenerateResult> {
   const activation = activationOf(plan);
   const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
   if (conflicts > 0 || plan.stateProblem) {
@@ -84,8 +102,8 @@ async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan): 
     const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
-  await writePlan(fs, plan);
+  await timed(timer, 'write', () => writePlan(fs, plan));
   if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
-  const apply = await runSteps(activationCommands(activation, options.outDir), runner, onStep);
+  const apply = await timed(timer, 'apply', () => runSteps(activationCommands(activation, options.outDir), runner, onStep));
   return { kind: 'planned', plan, written: true, activation, apply };
 }

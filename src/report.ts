@@ -107,3 +107,37 @@ function colorDiff(patch: string, paint: (style: Style, text: string) => string)
     })
     .join('\n');
 }
+
+/** Diffs longer than this many lines are folded in a pull-request comment. */
+const FOLD_LINES = 40;
+
+/** For a pull-request comment: a summary table, then each changed file's diff, long ones folded. */
+export function markdownReport(plan: Plan): string {
+  const changed = plan.files.filter((f) => isChange(f.action) || f.action === 'conflict');
+  const lines = ['### atelier-emit plan', '', summaryLine(plan), ''];
+  if (changed.length === 0) return `${lines.join('\n')}No changes.\n`;
+  lines.push('| service | file | action |', '|---|---|---|');
+  for (const [group, files] of groupByService(changed)) {
+    for (const f of files) lines.push(`| ${group || 'host-wide'} | \`${f.path}\` | ${f.action}${f.reason ? ` (${escapeCell(f.reason)})` : ''} |`);
+  }
+  for (const f of changed.filter((f) => f.current !== null || f.desired !== null)) {
+    const patch = unifiedDiff(f);
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(patch) + 1));
+    const block = [`${fence}diff`, patch, fence];
+    lines.push('');
+    if (patch.split('\n').length > FOLD_LINES) {
+      lines.push(`<details><summary><code>${f.path}</code> (${f.action}, ${patch.split('\n').length} lines)</summary>`, '', ...block, '', '</details>');
+    } else {
+      lines.push(`**\`${f.path}\`** (${f.action})`, '', ...block);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function longestBacktickRun(text: string): number {
+  return Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+}

@@ -1,0 +1,147 @@
+// `atelier-emit doctor`: is this host ready for the tree the declarations make?
+// Each finding says what to do. Programs are asked through the injected runner.
+import * as path from 'node:path';
+import { parse as parseIni } from 'ini';
+import type { CommandRunner } from './apply.js';
+import type { FsLike } from './fs.js';
+import type { Model } from './model.js';
+
+export type Level = 'ok' | 'warn' | 'fail';
+
+export interface Finding {
+  level: Level;
+  check: string;
+  detail: string;
+  /** What to do about it (absent when ok). */
+  fix?: string;
+}
+
+/** The newest directive the emitted units rely on (ProtectProc=, ProcSubset= need systemd 247). */
+export const MIN_SYSTEMD = 247;
+
+export interface DoctorContext {
+  model: Model;
+  run: CommandRunner;
+  fs: FsLike;
+  /** Root of the host's file system (tests point it elsewhere). */
+  root: string;
+}
+
+export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  findings.push(await distribution(ctx));
+  findings.push(await systemdVersion(ctx));
+  findings.push(...(await caddyChecks(ctx)));
+  findings.push(...(await backupTools(ctx)));
+  findings.push(...(await runtimes(ctx)));
+  findings.push(await servicesGroup(ctx));
+  return findings;
+}
+
+async function distribution(ctx: DoctorContext): Promise<Finding> {
+  try {
+    // os-release is KEY=value lines, which the ini parser reads as one section.
+    const release = parseIni(await ctx.fs.promises.readFile(path.join(ctx.root, 'etc/os-release'), 'utf8')) as Record<string, string>;
+    return { level: 'ok', check: 'distribution', detail: release.PRETTY_NAME ?? release.ID ?? 'unknown' };
+  } catch {
+    return { level: 'warn', check: 'distribution', detail: 'no /etc/os-release', fix: 'nothing to do unless other checks fail' };
+  }
+}
+
+async function systemdVersion(ctx: DoctorContext): Promise<Finding> {
+  const result = await ctx.run(['systemctl', '--version']);
+  const version = Number(/systemd (\d+)/.exec(result.output)?.[1]);
+  if (result.code !== 0 || !Number.isFinite(version)) {
+    return { level: 'fail', check: 'systemd', detail: 'systemctl not found', fix: 'atelier-emit targets systemd hosts; install systemd (>= 247)' };
+  }
+  if (version < MIN_SYSTEMD) {
+    return { level: 'fail', check: 'systemd', detail: `systemd ${version}`, fix: `the units use directives from systemd ${MIN_SYSTEMD} (ProtectProc=, ProcSubset=); upgrade systemd` };
+  }
+  return { level: 'ok', check: 'systemd', detail: `systemd ${version}` };
+}
+
+async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
+  const { model } = ctx;
+  const sites = model.services.filter((s) => s.caddy.enable);
+  if (sites.length === 0) return [];
+  const modules = await ctx.run(['caddy', 'list-modules']);
+  if (modules.code !== 0) {
+    return [{ level: 'fail', check: 'caddy', detail: 'caddy not found', fix: 'install Caddy (Debian: apt install caddy; for DNS challenge and rate limits a custom build, see the README)' }];
+  }
+  const findings: Finding[] = [];
+  const version = await ctx.run(['caddy', 'version']);
+  findings.push({ level: 'ok', check: 'caddy', detail: `caddy ${version.output.trim().split(/\s/)[0] || 'present'}` });
+  const have = new Set(modules.output.split('\n').map((l) => l.trim()));
+  const needed: [string, string][] = [];
+  if (model.host.caddy.tls === 'dns') needed.push([`dns.providers.${model.host.caddy.dnsProvider}`, `host.caddy.tls is "dns" with provider ${model.host.caddy.dnsProvider}`]);
+  if (sites.some((s) => s.caddy.rateLimit.enable || s.caddy.rateLimit.routes.length > 0)) needed.push(['http.handlers.rate_limit', 'a service has caddy.rateLimit']);
+  for (const [module, why] of needed) {
+    findings.push(
+      have.has(module)
+        ? { level: 'ok', check: `caddy module ${module}`, detail: 'present' }
+        : {
+            level: 'fail',
+            check: `caddy module ${module}`,
+            detail: `missing (${why})`,
+            fix: `build Caddy with it: xcaddy build --with ${module === 'http.handlers.rate_limit' ? 'github.com/mholt/caddy-ratelimit' : `github.com/caddy-dns/${model.host.caddy.dnsProvider}`}`,
+          },
+    );
+  }
+  const main = path.join(ctx.root, 'etc/caddy/Caddyfile');
+  const importLine = `import ${model.host.sysconfdir}/caddy/atelier.caddy`;
+  try {
+    const text = await ctx.fs.promises.readFile(main, 'utf8');
+    const imported = text.split('\n').some((l) => l.trim() === importLine);
+    findings.push(imported ? { level: 'ok', check: 'main Caddyfile', detail: `imports atelier.caddy` } : { level: 'fail', check: 'main Caddyfile', detail: '/etc/caddy/Caddyfile does not import the sites', fix: `add the line: ${importLine}` });
+  } catch {
+    findings.push({ level: 'fail', check: 'main Caddyfile', detail: 'no /etc/caddy/Caddyfile', fix: `create it with the line: ${importLine}` });
+  }
+  return findings;
+}
+
+async function backupTools(ctx: DoctorContext): Promise<Finding[]> {
+  const { model } = ctx;
+  if (!model.host.backup.enable) return [];
+  const jobs = model.services.filter((s) => s.data.sqlite || s.data.postgres || s.data.files.length > 0);
+  if (jobs.length === 0) return [];
+  const tools: [string, string[], string][] = [['restic', ['restic', 'version'], 'apt install restic']];
+  if (jobs.some((s) => s.data.sqlite)) tools.push(['sqlite3', ['sqlite3', '--version'], 'apt install sqlite3']);
+  if (jobs.some((s) => s.data.postgres)) tools.push(['pg_dump', ['pg_dump', '--version'], 'apt install postgresql-client']);
+  const findings: Finding[] = [];
+  for (const [name, command, fix] of tools) {
+    const result = await ctx.run(command);
+    findings.push(result.code === 0 ? { level: 'ok', check: name, detail: result.output.trim().split('\n')[0] } : { level: 'fail', check: name, detail: 'not found (backups need it)', fix });
+  }
+  return findings;
+}
+
+async function runtimes(ctx: DoctorContext): Promise<Finding[]> {
+  const used = new Set(ctx.model.services.map((s) => s.runtime).filter((r): r is 'bun' | 'node' => r !== 'custom'));
+  const findings: Finding[] = [];
+  for (const runtime of [...used].sort()) {
+    const command = ctx.model.host.runtimes[runtime];
+    const result = await ctx.run([command, '--version']);
+    findings.push(
+      result.code === 0
+        ? { level: 'ok', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}` }
+        : { level: 'fail', check: `runtime ${runtime}`, detail: `${command} not found`, fix: `install ${runtime}, or set host.runtimes.${runtime} to its absolute path` },
+    );
+  }
+  return findings;
+}
+
+async function servicesGroup(ctx: DoctorContext): Promise<Finding> {
+  const group = ctx.model.host.servicesGroup;
+  const result = await ctx.run(['getent', 'group', group]);
+  return result.code === 0
+    ? { level: 'ok', check: 'services group', detail: `${group} exists` }
+    : { level: 'warn', check: 'services group', detail: `${group} does not exist yet`, fix: 'it is created by systemd-sysusers on the first --apply' };
+}
+
+export function formatFindings(findings: readonly Finding[]): string {
+  const mark: Record<Level, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+  const lines = findings.map((f) => `${mark[f.level]}  ${f.check}: ${f.detail}${f.fix ? `\n      → ${f.fix}` : ''}`);
+  const failures = findings.filter((f) => f.level === 'fail').length;
+  lines.push('', failures === 0 ? 'doctor: this host is ready.' : `doctor: ${failures} ${failures === 1 ? 'problem' : 'problems'} to fix.`);
+  return `${lines.join('\n')}\n`;
+}
