@@ -68,6 +68,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   const program = new Command('atelier-emit')
     .description('Turn service declarations into hardened systemd units, Caddy sites and restic backups.')
     .version(VERSION)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .option('-c, --config <path>', 'declaration file or folder (repeatable; default ./atelier.yaml|toml|json)', collect, [])

@@ -39,6 +39,7 @@ export async function writePlan(fs: FsLike, plan: Plan): Promise<WriteResult> {
     throw describeFailure(err);
   }
   for (const { temp, target } of staged) await fs.promises.rename(temp, target);
+  await removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
   await mapLimit(deletes, CONCURRENCY, async (file) => {
     const problem = await inspector.folderProblem(path.posix.dirname(file.path));
     if (problem) throw new RefusedWrite(`${file.path}: ${problem}`);
@@ -53,6 +54,28 @@ export async function writePlan(fs: FsLike, plan: Plan): Promise<WriteResult> {
   await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
   await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), serializeState(plan.nextState), 0o644);
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+const TEMP_NAME = /^\..+\.atelier-(\d+)-\d+\.tmp$/;
+
+/**
+ * A run killed while staging leaves temporary files behind. We hold the lock,
+ * so any temporary file of ours not made by this process is abandoned.
+ */
+async function removeAbandonedTemps(fs: FsLike, outDir: string, folders: Set<string>): Promise<void> {
+  folders.add(path.posix.dirname(STATE_PATH));
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = (await fs.promises.readdir(path.join(outDir, folder))).map(String);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = TEMP_NAME.exec(name);
+      if (match && Number(match[1]) !== process.pid) await fs.promises.unlink(path.join(outDir, folder, name)).catch(() => undefined);
+    }
+  }
 }
 
 /** Makes sure --out and its `atelier/` folder exist (for the lock and the state), refusing symlinks. */

@@ -26,6 +26,14 @@ export function parseDeclaration(file: string, text: string, diagnostics: Diagno
 }
 
 function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
+  // YAML accepts what JSON does not (trailing commas, comments): JSON is checked by JSON's own parser first.
+  if (json) {
+    const problem = jsonSyntaxError(text);
+    if (problem) {
+      diagnostics.push({ file, ...problem });
+      return null;
+    }
+  }
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in either.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2' });
@@ -34,14 +42,10 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
     return { file, line, column: col };
   };
   for (const err of doc.errors) {
-    const [line, column] = err.linePos ? [err.linePos[0].line, err.linePos[0].col] : [1, 1];
+    const { line, col: column } = lineCounter.linePos(err.pos[0]);
     diagnostics.push({ file, line, column, message: `${json ? 'JSON' : 'YAML'} syntax error: ${firstLine(err.message)}` });
   }
   if (doc.errors.length > 0) return null;
-  if (json && !looksLikeJson(text)) {
-    diagnostics.push({ ...at(0), message: 'not a JSON document', hint: 'a .json file must hold one JSON object' });
-    return null;
-  }
   const convert = (node: YamlNode | null | undefined, fallback: number): PNode => {
     if (node == null) return { kind: 'scalar', value: null, at: at(fallback) };
     const start = node.range?.[0] ?? fallback;
@@ -63,12 +67,16 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
   return doc.contents == null ? null : convert(doc.contents as YamlNode, 0);
 }
 
-function looksLikeJson(text: string): boolean {
+/** JSON.parse's complaint, placed at its line and column (it reports a character offset). */
+function jsonSyntaxError(text: string): { line: number; column: number; message: string } | null {
   try {
     JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (err) {
+    const message = (err as Error).message;
+    const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? text.length);
+    const before = text.slice(0, offset).split('\n');
+    return { line: before.length, column: before[before.length - 1].length + 1, message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '')}` };
   }
 }
 

@@ -15,6 +15,7 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
       return null;
     case 'absolute-path':
       if (!value.startsWith('/')) return 'must be an absolute path (starting with /)';
+      if (value !== value.trim() || value.endsWith('\\')) return 'must not begin or end with white space or end with a backslash';
       if (value.split('/').some((part) => part === '..' || part === '.')) return 'must not contain `.` or `..` segments';
       if (value.length > 1 && (value.endsWith('/') || value.includes('//'))) return 'must be a normalized path (no trailing or doubled /)';
       return null;
