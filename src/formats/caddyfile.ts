@@ -124,8 +124,8 @@ export function blockContentProblem(text: string): string | null {
     else if (t.text === '}') {
       depth--;
       if (depth < 0) return `line ${t.line}: this \`}\` would close the site block`;
-    } else if (t.text.endsWith('{') || t.text.startsWith('}')) {
-      // Caddy reads `a{` or `}b` as one token, not as a brace: refused as ambiguous.
+    } else if (/[{}]/.test(t.text.replace(/\{[^{}\s]+\}/g, ''))) {
+      // Outside {placeholders}, Caddy's formatter and parser disagree on `a{` or `x}`: refused as ambiguous.
       return `line ${t.line}: a brace must stand alone, separated by spaces`;
     }
     if (depth === 0 && (t.text === 'import' || t.text.startsWith('('))) return `line ${t.line}: \`${t.text}\` is not accepted in extraConfig`;
