@@ -168,7 +168,8 @@ function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedF
     ...resticEnvironment(host),
     // The private staging folder: systemd creates it empty and removes it when the job ends.
     ['RuntimeDirectory', backupUnit(s.name)],
-    ['RuntimeDirectoryMode', '0700'],
+    // Traversable, not listable: the SQLite copy is made by the service's own user into its 0700 subfolder.
+    ['RuntimeDirectoryMode', '0711'],
     // restic skips a missing path and exits 0; a missing declared path must fail the job.
     ...(checked.length > 0 ? [['ExecStartPre', sh(SCRIPTS.checkPaths, 'check-paths', ...checked)] as Directive] : []),
     // A failed stop never prevents the backup ("-"); ExecStopPost starts the service again whatever fails.
