@@ -1,0 +1,84 @@
+// A minimal Debian 12 root file system for the booted-host tests, built once
+// with debootstrap and cached outside the repository. Node is copied from this
+// machine; Bun comes from the npm registry's package that ships its binary.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
+const MIRROR = 'http://deb.debian.org/debian';
+const SUITE = 'bookworm';
+export const BUN_PACKAGE = '@oven/bun-linux-x64-baseline@1.4.5';
+
+/** What the services, their backups and the checks need inside the host. */
+export const PACKAGES = [
+  'systemd', 'systemd-sysv', 'dbus', 'libnss-systemd', 'sudo', 'git', 'curl', 'ca-certificates',
+  'sqlite3', 'restic', 'postgresql', 'caddy', 'procps', 'iproute2', 'util-linux', 'libnss3-tools',
+];
+
+/** Bump when the build steps change, so an old cache is not reused. */
+const RECIPE_VERSION = 3;
+
+function cacheKey(): string {
+  const node = fs.readFileSync(process.execPath);
+  return createHash('sha256').update(JSON.stringify({ PACKAGES, BUN_PACKAGE, RECIPE_VERSION, SUITE })).update(node).digest('hex').slice(0, 16);
+}
+
+/** The cached root file system, built first if needed (several minutes, once). */
+export function ensureRootfs(log: (line: string) => void = () => undefined): string {
+  const target = path.join(CACHE_DIR, `rootfs-${cacheKey()}`);
+  if (fs.existsSync(path.join(target, '.complete'))) return target;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const build = path.join(CACHE_DIR, `build-${process.pid}`);
+  fs.rmSync(build, { recursive: true, force: true });
+  log(`building ${target} with debootstrap (${SUITE}, ${PACKAGES.length} packages)`);
+  execFileSync('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, build, MIRROR], { stdio: 'pipe', maxBuffer: 1 << 28 });
+  installNode(build);
+  installBun(build);
+  configure(build);
+  fs.writeFileSync(path.join(build, '.complete'), `${new Date(0).toISOString()}\n`);
+  // Only a finished tree gets the cache name: an interrupted build never looks complete.
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.renameSync(build, target);
+  return target;
+}
+
+function installNode(root: string): void {
+  const dest = path.join(root, 'usr/local/bin/node');
+  fs.copyFileSync(process.execPath, dest);
+  fs.chmodSync(dest, 0o755);
+  // npm, for `npm ci --omit=dev` on first start: the machine's npm, beside node.
+  const npmRoot = path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm');
+  if (fs.existsSync(npmRoot)) {
+    fs.mkdirSync(path.join(root, 'usr/local/lib/node_modules'), { recursive: true });
+    execFileSync('cp', ['-a', npmRoot, path.join(root, 'usr/local/lib/node_modules/npm')], { stdio: 'pipe' });
+    fs.symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/local/bin/npm'));
+  }
+  execFileSync('chroot', [root, '/usr/local/bin/node', '--version'], { stdio: 'pipe' });
+}
+
+function installBun(root: string): void {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bun-'));
+  try {
+    const tarball = execFileSync('npm', ['pack', BUN_PACKAGE, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop()!;
+    execFileSync('tar', ['-xzf', tarball], { cwd: work });
+    const dest = path.join(root, 'usr/local/bin/bun');
+    fs.copyFileSync(path.join(work, 'package/bin/bun'), dest);
+    fs.chmodSync(dest, 0o755);
+    execFileSync('chroot', [root, '/usr/local/bin/bun', '--version'], { stdio: 'pipe' });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Host settings a booted test machine needs: a name, no services that are not under test. */
+function configure(root: string): void {
+  fs.writeFileSync(path.join(root, 'etc/hostname'), 'atelier-test\n');
+  // Installed but stopped until a test wants them: the tests start what they use.
+  for (const unit of ['caddy.service', 'postgresql.service']) {
+    fs.rmSync(path.join(root, 'etc/systemd/system/multi-user.target.wants', unit), { force: true });
+  }
+  fs.writeFileSync(path.join(root, 'etc/caddy/Caddyfile'), 'import /etc/caddy/atelier.caddy\n');
+}
