@@ -12,7 +12,7 @@ import type { FsLike } from './fs.js';
 import { generate, loadModel } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
-import { RefusedWrite } from './write.js';
+import { RefusedWrite, syncFileSystem } from './write.js';
 import { jsonReport, markdownReport, textReport } from './report.js';
 
 export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
@@ -25,6 +25,8 @@ export interface Io {
   isTTY: boolean;
   fs: FsLike;
   runner: CommandRunner;
+  /** Makes written files durable on disk. */
+  flush?: (dir: string) => Promise<void>;
 }
 
 export function processIo(): Io {
@@ -36,6 +38,7 @@ export function processIo(): Io {
     isTTY: Boolean(process.stdout.isTTY),
     fs: nodeFs,
     runner: spawnRunner,
+    flush: syncFileSystem,
   };
 }
 
@@ -169,6 +172,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     dryRun,
     apply: Boolean(flags.apply),
     runner: io.runner,
+    flush: io.flush,
     // ATELIER_EMIT_PROFILE=1: phase timings on stderr, as one JSON line, for `npm run bench`.
     timer: io.env.ATELIER_EMIT_PROFILE ? (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) : undefined,
     onStep: (step) => {

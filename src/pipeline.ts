@@ -56,6 +56,8 @@ export interface GenerateOptions {
   lockWaitMs?: number;
   runner?: CommandRunner;
   timer?: PhaseTimer;
+  /** Makes written files durable (the CLI passes syncfs; memfs tests need none). */
+  flush?: (outDir: string) => Promise<void>;
   onStep?: (step: ApplyResult['steps'][number]) => void;
 }
 
@@ -102,7 +104,7 @@ async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, t
     const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
-  await timed(timer, 'write', () => writePlan(fs, plan));
+  await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush }));
   if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
   const apply = await timed(timer, 'apply', () => runSteps(activationCommands(activation, options.outDir), runner, onStep));
   return { kind: 'planned', plan, written: true, activation, apply };

@@ -150,6 +150,8 @@ describe('the bundle as a process', () => {
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout).changed).toBe(true);
     const version = execFileSync(process.execPath, [path.join(ROOT, 'bin/atelier-emit.js'), '--version'], { encoding: 'utf8' });
+    // The bundle alone is the program too: the one file to copy to a server.
+    expect(execFileSync(process.execPath, [path.join(ROOT, 'dist/atelier-emit.mjs'), '--version'], { encoding: 'utf8' })).toBe(version);
     expect(version.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   });
 });

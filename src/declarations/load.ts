@@ -35,8 +35,10 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
     }
   }
   const lineCounter = new LineCounter();
-  // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in either.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2' });
+  // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in
+  // either; the parser's own check compares every key with every other (quadratic in a
+  // table of 10,000 services), so duplicates are found below, with a set per table.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2' });
   const at = (offset: number | undefined): Origin => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { file, line, column: col };
@@ -56,6 +58,11 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
         const keyNode = pair.key as YamlNode | null;
         const keyStart = keyNode?.range?.[0] ?? start;
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        const earlier = entries.get(key);
+        if (earlier) {
+          diagnostics.push({ ...at(keyStart), message: `the key \`${key}\` appears twice in one table (first at line ${earlier.key.line})`, hint: 'merge the two entries, or split them across files' });
+          continue;
+        }
         entries.set(key, { key: at(keyStart), value: convert(pair.value as YamlNode, keyStart) });
       }
       return { kind: 'map', entries, at: at(start) };
@@ -64,7 +71,9 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
     if (isScalar(node)) return { kind: 'scalar', value: toScalar(node.value), at: at(start) };
     return { kind: 'scalar', value: null, at: at(start) };
   };
-  return doc.contents == null ? null : convert(doc.contents as YamlNode, 0);
+  const before = diagnostics.length;
+  const root = doc.contents == null ? null : convert(doc.contents as YamlNode, 0);
+  return diagnostics.length > before ? null : root;
 }
 
 /** JSON.parse's complaint, placed at its line and column (it reports a character offset). */

@@ -44,7 +44,7 @@ Bun.serve({
 
 const HOSTILE_APP = `require('node:http').createServer((q, r) => r.end('hostile ok\\n')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
 
-function declarations(overrides: { nodeEnv?: string; nodePort?: number; bunStop?: boolean; bunRefuseStop?: boolean } = {}): string {
+function declarations(overrides: { nodeEnv?: string; nodePort?: number; bunStop?: boolean } = {}): string {
   return `host:
   caddy:
     tls: internal
@@ -77,7 +77,7 @@ services:
     data:
       sqlite: \${dataDir}/data/app.db
       stopForBackup: ${overrides.bunStop ?? false}
-${overrides.bunRefuseStop ? '    extraConfig:\n      systemd:\n        Unit:\n          RefuseManualStop: "yes"\n' : ''}  pgapp:
+  pgapp:
     description: PostgreSQL-backed worker
     runtime: custom
     startCommand: sleep infinity
@@ -195,12 +195,12 @@ describe('systemd on a booted host', () => {
 
   it('passes hostile environment values through exactly (the process environment and systemctl show)', () => {
     const declared = modelOf(fixtureTexts('hostile')).services[0].environment;
-    const environ = fs.readFileSync(host.path(`/proc/${mainPid('hostile.service')}/environ`)).toString('utf8').split('\0').filter(Boolean);
+    const environ = host.run(['cat', `/proc/${mainPid('hostile.service')}/environ`]).split('\0').filter(Boolean);
     const env = Object.fromEntries(environ.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     for (const [key, value] of Object.entries(declared)) expect(env[key], key).toBe(value);
     // The test suite's unit-file reader must agree with systemd's own reading.
     const shown = host.run(['systemctl', 'show', '-p', 'Environment', '--value', 'hostile.service']).trim();
-    const fromShow = Object.fromEntries(splitWords(shown).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+    const fromShow = Object.fromEntries(splitWords(shown, { shellEscapes: true }).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
     const unitText = fs.readFileSync(host.path('/etc/systemd/system/hostile.service'), 'utf8');
     const fromReader = Object.fromEntries(unitText.split('\n').filter((l) => l.startsWith('Environment=')).flatMap((l) => readEnvironment(l.slice('Environment='.length))));
     expect(fromShow).toEqual(fromReader);
@@ -232,7 +232,7 @@ describe('Caddy on the booted host', () => {
     host.run(['systemctl', 'start', 'caddy.service']);
     await host.waitFor('Caddy to serve nodeapp.test', () => https('nodeapp.test').stdout.endsWith('\n200'), 60_000);
     expect(https('nodeapp.test').stdout).toMatch(/^hello from nodeapp on 3101/);
-    expect(https('bunapp.test').stdout).toMatch(/^hello from bun with \d+ rows\n200$/);
+    expect(https('bunapp.test').stdout).toMatch(/^hello from bun with \d+ rows\n\n200$/);
     expect(https('hostile.example.com').stdout).toBe('hostile ok\n\n200');
   }, 120_000);
 
@@ -268,7 +268,7 @@ describe('backups on the booted host', () => {
     const restoredRows = rows(restored);
     expect(restoredRows).toBeGreaterThanOrEqual(before);
     expect(isActive('bunapp.service')).toBe(true);
-    expect(fs.existsSync(host.path('/run/atelier-backup-bunapp'))).toBe(false); // the staging folder is gone
+    expect(host.exec(['test', '-e', '/run/atelier-backup-bunapp']).code).toBe(1); // the staging folder is gone
     console.log(`sqlite backup: ${job.ms} ms; rows before ${before}, written during ${after - before}, restored ${restoredRows}`);
   }, 300_000);
 
@@ -280,12 +280,15 @@ describe('backups on the booted host', () => {
     expect(isActive('bunapp.service')).toBe(true);
     expect(mainPid('bunapp.service')).not.toBe(pid); // it really was stopped and started
 
-    writeDeclarations(declarations({ nodeEnv: 'changed greeting', nodePort: 3111, bunStop: true, bunRefuseStop: true }));
-    expect(apply().code).toBe(0);
-    await host.waitFor('bunapp active', () => isActive('bunapp.service'), 30_000);
+    // A stop that fails: a runtime drop-in (not atelier's) makes systemd refuse manual stops.
+    // (/run is the container's own tmpfs: written from inside.)
+    host.run("mkdir -p /run/systemd/system/bunapp.service.d && printf '[Unit]\\nRefuseManualStop=yes\\n' > /run/systemd/system/bunapp.service.d/refuse-stop.conf && systemctl daemon-reload");
+    const running = mainPid('bunapp.service');
     const job = runJob('atelier-backup-bunapp.service');
+    host.run('rm -rf /run/systemd/system/bunapp.service.d && systemctl daemon-reload');
     expect(job.code).toBe(0);
     expect(isActive('bunapp.service')).toBe(true);
+    expect(mainPid('bunapp.service')).toBe(running);
     expect(host.run(['journalctl', '-u', 'atelier-backup-bunapp.service', '--no-pager'])).toMatch(/refused|Operation refused/i);
   }, 300_000);
 

@@ -29,8 +29,11 @@ export function directives(unit: ParsedUnit, section: string, key: string): stri
   return unit.sections.filter((s) => s.name === section).flatMap((s) => s.directives.filter(([k]) => k === key).map(([, v]) => v));
 }
 
-/** systemd's extract_first_word with UNQUOTE and CUNESCAPE, over a whole value. */
-export function splitWords(value: string): string[] {
+/**
+ * systemd's extract_first_word with UNQUOTE and CUNESCAPE, over a whole value.
+ * `shellEscapes`: also `\$` and `\``, which `systemctl show` adds when it quotes for a shell.
+ */
+export function splitWords(value: string, options: { shellEscapes?: boolean } = {}): string[] {
   const words: string[] = [];
   let i = 0;
   while (i < value.length) {
@@ -42,7 +45,7 @@ export function splitWords(value: string): string[] {
       const ch = value[i];
       if (quote === null && /\s/.test(ch)) break;
       if (ch === '\\') {
-        const [text, length] = unescapeAt(value, i + 1);
+        const [text, length] = unescapeAt(value, i + 1, options.shellEscapes === true);
         word += text;
         i += length;
         continue;
@@ -57,8 +60,9 @@ export function splitWords(value: string): string[] {
   return words;
 }
 
-function unescapeAt(value: string, i: number): [string, number] {
+function unescapeAt(value: string, i: number, shellEscapes: boolean): [string, number] {
   const ch = value[i];
+  if (shellEscapes && (ch === '$' || ch === '`')) return [ch, 1];
   const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", ' ': ' ', a: '\u0007', b: '\b', f: '\f', v: '\v', ';': ';' };
   if (ch in simple) return [simple[ch], 1];
   if (ch === 'x') return [String.fromCharCode(Number.parseInt(value.slice(i + 1, i + 3), 16)), 3];
