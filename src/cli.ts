@@ -12,7 +12,7 @@ import type { FsLike } from './fs.js';
 import { generate, loadModel } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
-import { RefusedWrite, syncFileSystem } from './write.js';
+import { describeFailure, RefusedWrite, syncFileSystem } from './write.js';
 import { jsonReport, markdownReport, textReport } from './report.js';
 
 export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
@@ -181,8 +181,10 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     },
     });
   } catch (err) {
-    if (err instanceof LockBusy || err instanceof RefusedWrite) {
-      io.stderr(`refused: ${err.message}; nothing was written.\n`);
+    // A file-system error outside the writer's own handling (the lock, a folder): a sentence, never a stack trace.
+    const refusal = err instanceof LockBusy || err instanceof RefusedWrite ? err : (err as NodeJS.ErrnoException)?.code ? describeFailure(err) : null;
+    if (refusal) {
+      io.stderr(`refused: ${refusal.message}; nothing was written.\n`);
       return EXIT.invalid;
     }
     throw err;

@@ -29,7 +29,14 @@ export async function acquireLock(fs: FsLike, outDir: string, options: LockOptio
   for (;;) {
     try {
       const handle = await fs.promises.open(file, 'wx', 0o644);
-      await handle.writeFile(`${pid}\n`);
+      try {
+        await handle.writeFile(`${pid}\n`);
+      } catch (err) {
+        // A full disk: no lock may stay behind, empty and unowned.
+        await handle.close();
+        await fs.promises.unlink(file).catch(() => undefined);
+        throw err;
+      }
       await handle.close();
       return { release: () => fs.promises.unlink(file).catch(() => undefined) };
     } catch (err) {

@@ -14,8 +14,9 @@ export interface DesiredFile extends EmittedFile {
 export interface PlannedFile {
   path: string;
   action: Action;
-  /** What the file holds now (null: absent or unreadable). */
+  /** What the file holds now (null: absent or unreadable), and its mode. */
   current: string | null;
+  currentMode?: number;
   /** What it will hold (null for a delete). */
   desired: string | null;
   mode: number;
@@ -32,6 +33,8 @@ export interface Plan {
   stale: string[];
   /** The ownership record to store once the plan is carried out. */
   nextState: State;
+  /** The state file's text as read (null: none), so an unchanged record is not rewritten. */
+  stateText?: string | null;
   /** A problem with the state file itself; the plan is refused while it stands, unless --force. */
   stateProblem?: string;
 }
@@ -51,7 +54,7 @@ type Existing =
 const CONCURRENCY = 64;
 
 export async function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFile[], options: PlanOptions): Promise<Plan> {
-  const { state, problem } = await readState(fs, outDir);
+  const { state, problem, text: stateText } = await readState(fs, outDir);
   const nextState: State = { files: { ...state.files } };
   const inspector = new TreeInspector(fs, outDir);
   const wanted = new Set(desired.map((f) => f.path));
@@ -79,13 +82,13 @@ export async function planTree(fs: FsLike, outDir: string, desired: readonly Des
       // Identical content loses nothing: adopt it, fixing the mode if needed.
       record();
       return existing.mode === file.mode
-        ? { ...base, action: 'unchanged', current: existing.content }
-        : { ...base, action: 'update', current: existing.content, reason: `mode ${octal(existing.mode)} → ${octal(file.mode)}` };
+        ? { ...base, action: 'unchanged', current: existing.content, currentMode: existing.mode }
+        : { ...base, action: 'update', current: existing.content, currentMode: existing.mode, reason: `mode ${octal(existing.mode)} → ${octal(file.mode)}` };
     }
     const conflict = ownershipConflict(owned?.sha256, existing.content);
     if (conflict && !options.force) return { ...base, action: 'conflict', current: existing.content, reason: conflict };
     record();
-    return { ...base, action: 'update', current: existing.content, ...(conflict ? { reason: `${conflict}; overwritten because of --force` } : {}) };
+    return { ...base, action: 'update', current: existing.content, currentMode: existing.mode, ...(conflict ? { reason: `${conflict}; overwritten because of --force` } : {}) };
   });
 
   const stale: string[] = [];
@@ -109,7 +112,7 @@ export async function planTree(fs: FsLike, outDir: string, desired: readonly Des
   });
 
   const files = [...planned, ...deletions.filter((d): d is PlannedFile => d !== null)].sort((a, b) => compare(a.path, b.path));
-  return { outDir, files, stale: stale.sort(compare), nextState, ...(problem && !options.force ? { stateProblem: problem } : {}) };
+  return { outDir, files, stale: stale.sort(compare), nextState, stateText, ...(problem && !options.force ? { stateProblem: problem } : {}) };
 }
 
 function ownershipConflict(ownedHash: string | undefined, current: string): string | null {
@@ -118,17 +121,17 @@ function ownershipConflict(ownedHash: string | undefined, current: string): stri
   return null;
 }
 
-async function readState(fs: FsLike, outDir: string): Promise<{ state: State; problem?: string }> {
+async function readState(fs: FsLike, outDir: string): Promise<{ state: State; problem?: string; text: string | null }> {
   let text: string;
   try {
     text = await fs.promises.readFile(path.join(outDir, STATE_PATH), 'utf8');
   } catch (err) {
-    if (isMissing(err)) return { state: emptyState() };
-    return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${(err as Error).message}` };
+    if (isMissing(err)) return { state: emptyState(), text: null };
+    return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${(err as Error).message}`, text: null };
   }
   const parsed = parseState(text);
-  if ('error' in parsed) return { state: emptyState(), problem: `${STATE_PATH} is damaged: ${parsed.error}; fix or remove it, or use --force` };
-  return { state: parsed };
+  if ('error' in parsed) return { state: emptyState(), problem: `${STATE_PATH} is damaged: ${parsed.error}; fix or remove it, or use --force`, text };
+  return { state: parsed, text };
 }
 
 /**

@@ -42,11 +42,23 @@ export function textReport(plan: Plan, options: TextOptions): string {
 }
 
 export function unifiedDiff(file: PlannedFile): string {
+  // A file created or deleted whole needs no diff algorithm: every line is added or removed.
+  if (file.current === null && file.desired !== null) return wholeFilePatch('/dev/null', `b/${file.path}`, '+', file.desired);
+  if (file.desired === null && file.current !== null) return wholeFilePatch(`a/${file.path}`, '/dev/null', '-', file.current);
   const oldName = file.current === null ? '/dev/null' : `a/${file.path}`;
   const newName = file.desired === null ? '/dev/null' : `b/${file.path}`;
   const patch = createTwoFilesPatch(oldName, newName, file.current ?? '', file.desired ?? '', undefined, undefined, { context: 3 });
   // The diff package writes an "Index:"/"===" preamble; git-style output starts at ---.
   return patch.slice(patch.indexOf('---')).replace(/\n$/, '');
+}
+
+function wholeFilePatch(oldName: string, newName: string, sign: '+' | '-', content: string): string {
+  if (content === '') return `--- ${oldName}\n+++ ${newName}`;
+  const lines = content.endsWith('\n') ? content.slice(0, -1).split('\n') : content.split('\n');
+  const range = sign === '+' ? `-0,0 +1,${lines.length}` : `-1,${lines.length} +0,0`;
+  const body = lines.map((l) => `${sign}${l}`);
+  if (!content.endsWith('\n') && content !== '') body.push('\\ No newline at end of file');
+  return [`--- ${oldName}`, `+++ ${newName}`, `@@ ${range} @@`, ...body].join('\n');
 }
 
 export interface JsonReport {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { FsLike } from './fs.js';
 import { isMissing } from './fs.js';
-import { mapLimit, TreeInspector, type Plan } from './plan.js';
+import { mapLimit, TreeInspector, type Plan, type PlannedFile } from './plan.js';
 import { serializeState, STATE_PATH } from './state.js';
 
 export interface WriteResult {
@@ -45,19 +45,19 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
 
   // Two phases: every new content is complete on disk before the first rename,
   // so a full disk or a read-only file fails the run with the old tree intact.
-  const staged: { temp: string; target: string }[] = [];
+  const staged: { temp: string; target: string; file: PlannedFile }[] = [];
   try {
     await mapLimit(writes, CONCURRENCY, async (file) => {
       await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(file.path));
       const target = path.join(plan.outDir, file.path);
-      staged.push({ temp: await stageFile(fs, target, file.desired ?? '', file.mode), target });
+      staged.push({ temp: await stageFile(fs, target, file.desired ?? '', file.mode), target, file });
     });
   } catch (err) {
     await Promise.all(staged.map(({ temp }) => fs.promises.unlink(temp).catch(() => undefined)));
     throw describeFailure(err);
   }
   if (staged.length > 0) await flush(plan.outDir);
-  for (const { temp, target } of staged) await fs.promises.rename(temp, target);
+  await renameAll(fs, staged);
   await removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
   await mapLimit(deletes, CONCURRENCY, async (file) => {
     const problem = await inspector.folderProblem(path.posix.dirname(file.path));
@@ -70,10 +70,37 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   });
   // The record goes last: after a crash before this point, the next run finds
   // files it wrote with content it wants, adopts them and converges.
-  await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
-  await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), serializeState(plan.nextState), 0o644);
-  await flush(plan.outDir);
+  const stateText = serializeState(plan.nextState);
+  if (stateText !== plan.stateText) {
+    await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
+    await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), stateText, 0o644).catch((err) => {
+      throw describeFailure(err);
+    });
+  }
+  if (writes.length > 0 || deletes.length > 0 || stateText !== plan.stateText) await flush(plan.outDir);
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+/**
+ * Renames every staged file into place. Should one rename fail (an immutable
+ * file, a file system gone read-only), the ones already done are put back, so
+ * the tree is the old one again, and the error names the file.
+ */
+async function renameAll(fs: FsLike, staged: { temp: string; target: string; file: PlannedFile }[]): Promise<void> {
+  const done: (typeof staged)[number][] = [];
+  for (const entry of staged) {
+    try {
+      await fs.promises.rename(entry.temp, entry.target);
+      done.push(entry);
+    } catch (err) {
+      await Promise.all(staged.filter((e) => !done.includes(e)).map(({ temp }) => fs.promises.unlink(temp).catch(() => undefined)));
+      for (const { target, file } of done.reverse()) {
+        if (file.current === null) await fs.promises.unlink(target).catch(() => undefined);
+        else await atomicWrite(fs, target, file.current, file.currentMode ?? file.mode).catch(() => undefined);
+      }
+      throw describeFailure(Object.assign(err as Error, { target: entry.target }));
+    }
+  }
 }
 
 const TEMP_NAME = /^\..+\.atelier-(\d+)-\d+\.tmp$/;
@@ -151,7 +178,7 @@ export async function atomicWrite(fs: FsLike, target: string, content: string, m
 }
 
 /** A file-system error as a sentence naming the file, for the user. */
-function describeFailure(err: unknown): Error {
+export function describeFailure(err: unknown): Error {
   if (err instanceof RefusedWrite) return err;
   const e = err as NodeJS.ErrnoException & { target?: string };
   const where = e.target ?? e.path ?? 'the output tree';
