@@ -41,7 +41,7 @@ export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
 async function distribution(ctx: DoctorContext): Promise<Finding> {
   try {
     // os-release is KEY=value lines, which the ini parser reads as one section.
-    const release = parseIni(await ctx.fs.promises.readFile(path.join(ctx.root, 'etc/os-release'), 'utf8')) as Record<string, string>;
+    const release = parseIni(String(ctx.fs.readFileSync(path.join(ctx.root, 'etc/os-release'), 'utf8'))) as Record<string, string>;
     return { level: 'ok', check: 'distribution', detail: release.PRETTY_NAME ?? release.ID ?? 'unknown' };
   } catch {
     return { level: 'warn', check: 'distribution', detail: 'no /etc/os-release', fix: 'nothing to do unless other checks fail' };
@@ -90,7 +90,7 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
   const main = path.join(ctx.root, 'etc/caddy/Caddyfile');
   const importLine = `import ${model.host.sysconfdir}/caddy/atelier.caddy`;
   try {
-    const text = await ctx.fs.promises.readFile(main, 'utf8');
+    const text = String(ctx.fs.readFileSync(main, 'utf8'));
     const imported = text.split('\n').some((l) => l.trim() === importLine);
     findings.push(imported ? { level: 'ok', check: 'main Caddyfile', detail: `imports atelier.caddy` } : { level: 'fail', check: 'main Caddyfile', detail: '/etc/caddy/Caddyfile does not import the sites', fix: `add the line: ${importLine}` });
   } catch {

@@ -3,7 +3,7 @@
 // killed run (its pid is gone) is taken over.
 import * as path from 'node:path';
 import type { FsLike } from './fs.js';
-import { isMissing } from './fs.js';
+import { isMissing, quietly } from './fs.js';
 
 export const LOCK_PATH = 'atelier/.lock';
 
@@ -28,28 +28,28 @@ export async function acquireLock(fs: FsLike, outDir: string, options: LockOptio
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     try {
-      const handle = await fs.promises.open(file, 'wx', 0o644);
+      const fd = fs.openSync(file, 'wx', 0o644);
       try {
-        await handle.writeFile(`${pid}\n`);
+        fs.writeSync(fd, `${pid}\n`);
       } catch (err) {
         // A full disk: no lock may stay behind, empty and unowned.
-        await handle.close();
-        await fs.promises.unlink(file).catch(() => undefined);
+        quietly(() => fs.closeSync(fd));
+        quietly(() => fs.unlinkSync(file));
         throw err;
       }
-      await handle.close();
-      return { release: () => fs.promises.unlink(file).catch(() => undefined) };
+      fs.closeSync(fd);
+      return { release: async () => quietly(() => fs.unlinkSync(file)) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = await readHolder(fs, file);
+    const holder = readHolder(fs, file);
     if (holder !== null && !isAlive(holder)) {
       // Move the dead writer's lock aside under a unique name: of two runs that
       // both saw it dead, only one rename succeeds.
       const aside = `${file}.stale-${pid}`;
       try {
-        await fs.promises.rename(file, aside);
-        await fs.promises.unlink(aside);
+        fs.renameSync(file, aside);
+        fs.unlinkSync(aside);
       } catch (err) {
         if (!isMissing(err)) throw err;
       }
@@ -62,9 +62,9 @@ export async function acquireLock(fs: FsLike, outDir: string, options: LockOptio
   }
 }
 
-async function readHolder(fs: FsLike, file: string): Promise<number | null> {
+function readHolder(fs: FsLike, file: string): number | null {
   try {
-    const pid = Number.parseInt(await fs.promises.readFile(file, 'utf8'), 10);
+    const pid = Number.parseInt(String(fs.readFileSync(file, 'utf8')), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

@@ -76,7 +76,7 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)));
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
   }
-  await prepareOutDir(fs, options.outDir);
+  prepareOutDir(fs, options.outDir);
   // Planned under the lock: a plan made before another run's write would be stale.
   const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000 });
   try {

@@ -51,16 +51,14 @@ type Existing =
   | { kind: 'file'; content: string; mode: number }
   | { kind: 'blocked'; reason: string; forceable: boolean };
 
-const CONCURRENCY = 64;
-
-export async function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFile[], options: PlanOptions): Promise<Plan> {
-  const { state, problem, text: stateText } = await readState(fs, outDir);
+export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFile[], options: PlanOptions): Plan {
+  const { state, problem, text: stateText } = readState(fs, outDir);
   const nextState: State = { files: { ...state.files } };
   const inspector = new TreeInspector(fs, outDir);
   const wanted = new Set(desired.map((f) => f.path));
 
-  const planned = await mapLimit(desired, CONCURRENCY, async (file): Promise<PlannedFile> => {
-    const existing = await inspector.inspect(file.path);
+  const planned = desired.map((file): PlannedFile => {
+    const existing = inspector.inspect(file.path);
     const base = { path: file.path, desired: file.content, mode: file.mode, emitter: file.emitter, service: file.service };
     const owned = state.files[file.path];
     const record = () => {
@@ -93,12 +91,12 @@ export async function planTree(fs: FsLike, outDir: string, desired: readonly Des
 
   const stale: string[] = [];
   const removals = Object.entries(state.files).filter(([p, entry]) => !wanted.has(p) && options.emitters.includes(entry.emitter));
-  const deletions = await mapLimit(removals, CONCURRENCY, async ([p, entry]): Promise<PlannedFile | null> => {
+  const deletions = removals.map(([p, entry]): PlannedFile | null => {
     if (!options.prune) {
       stale.push(p);
       return null;
     }
-    const existing = await inspector.inspect(p);
+    const existing = inspector.inspect(p);
     const base = { path: p, desired: null, mode: entry.mode, emitter: entry.emitter };
     if (existing.kind === 'absent') {
       delete nextState.files[p];
@@ -121,10 +119,10 @@ function ownershipConflict(ownedHash: string | undefined, current: string): stri
   return null;
 }
 
-async function readState(fs: FsLike, outDir: string): Promise<{ state: State; problem?: string; text: string | null }> {
+function readState(fs: FsLike, outDir: string): { state: State; problem?: string; text: string | null } {
   let text: string;
   try {
-    text = await fs.promises.readFile(path.join(outDir, STATE_PATH), 'utf8');
+    text = String(fs.readFileSync(path.join(outDir, STATE_PATH), 'utf8'));
   } catch (err) {
     if (isMissing(err)) return { state: emptyState(), text: null };
     return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${(err as Error).message}`, text: null };
@@ -139,23 +137,23 @@ async function readState(fs: FsLike, outDir: string): Promise<{ state: State; pr
  * could point anywhere on the host, so it blocks every path beneath it, even with --force.
  */
 export class TreeInspector {
-  private readonly folders = new Map<string, Promise<string | null>>();
+  private readonly folders = new Map<string, string | null>();
 
   constructor(
     private readonly fs: FsLike,
     private readonly outDir: string,
   ) {}
 
-  async inspect(relative: string): Promise<Existing> {
-    const blocked = await this.folderProblem(path.posix.dirname(relative));
+  inspect(relative: string): Existing {
+    const blocked = this.folderProblem(path.posix.dirname(relative));
     if (blocked) return { kind: 'blocked', reason: blocked, forceable: false };
     const full = path.join(this.outDir, relative);
     try {
-      const stat = await this.fs.promises.lstat(full);
+      const stat = this.fs.lstatSync(full);
       if (stat.isSymbolicLink()) return { kind: 'blocked', reason: 'is a symlink (atelier-emit never writes through one)', forceable: true };
       if (stat.isDirectory()) return { kind: 'blocked', reason: 'is a folder where a file should be', forceable: false };
       if (!stat.isFile()) return { kind: 'blocked', reason: 'is not a regular file', forceable: false };
-      const content = await this.fs.promises.readFile(full, 'utf8');
+      const content = String(this.fs.readFileSync(full, 'utf8'));
       return { kind: 'file', content, mode: Number(stat.mode) & 0o7777 };
     } catch (err) {
       if (isMissing(err)) return { kind: 'absent' };
@@ -164,21 +162,26 @@ export class TreeInspector {
   }
 
   /** Why files cannot go into this folder (relative to --out), or null. Cached per folder. */
-  folderProblem(relative: string): Promise<string | null> {
-    if (relative === '.' || relative === '') return Promise.resolve(null);
+  folderProblem(relative: string): string | null {
+    if (relative === '.' || relative === '') return null;
     let cached = this.folders.get(relative);
-    if (!cached) {
+    if (cached === undefined) {
       cached = this.checkFolder(relative);
       this.folders.set(relative, cached);
     }
     return cached;
   }
 
-  private async checkFolder(relative: string): Promise<string | null> {
-    const parent = await this.folderProblem(path.posix.dirname(relative));
+  /** Forgets what is known of a folder (the writer has just created it). */
+  forget(relative: string): void {
+    this.folders.delete(relative);
+  }
+
+  private checkFolder(relative: string): string | null {
+    const parent = this.folderProblem(path.posix.dirname(relative));
     if (parent) return parent;
     try {
-      const stat = await this.fs.promises.lstat(path.join(this.outDir, relative));
+      const stat = this.fs.lstatSync(path.join(this.outDir, relative));
       if (stat.isSymbolicLink()) return `its folder ${relative} is a symlink (atelier-emit never writes through one)`;
       if (!stat.isDirectory()) return `${relative} is a file where a folder should be`;
       return null;
@@ -199,18 +202,4 @@ function octal(mode: number): string {
 
 export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Like Promise.all over a map, with at most `limit` calls in flight; keeps the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { FsLike } from './fs.js';
-import { isMissing } from './fs.js';
-import { mapLimit, TreeInspector, type Plan, type PlannedFile } from './plan.js';
+import { isMissing, quietly } from './fs.js';
+import { TreeInspector, type Plan, type PlannedFile } from './plan.js';
 import { serializeState, STATE_PATH } from './state.js';
 
 export interface WriteResult {
@@ -15,7 +15,6 @@ export interface WriteResult {
 
 export class RefusedWrite extends Error {}
 
-const CONCURRENCY = 32;
 let tempCounter = 0;
 
 /** Carries out a plan that has no conflicts; refuses (writing nothing) if it has any. */
@@ -45,40 +44,53 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
 
   // Two phases: every new content is complete on disk before the first rename,
   // so a full disk or a read-only file fails the run with the old tree intact.
-  const staged: { temp: string; target: string; file: PlannedFile }[] = [];
+  const staged: Staged[] = [];
   try {
-    await mapLimit(writes, CONCURRENCY, async (file) => {
-      await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(file.path));
+    const ready = new Set<string>();
+    for (const file of writes) {
+      const folder = path.posix.dirname(file.path);
+      if (!ready.has(folder)) {
+        ensureFolder(fs, inspector, plan.outDir, folder);
+        ready.add(folder);
+      }
       const target = path.join(plan.outDir, file.path);
-      staged.push({ temp: await stageFile(fs, target, file.desired ?? '', file.mode), target, file });
-    });
+      staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode), target, file });
+    }
   } catch (err) {
-    await Promise.all(staged.map(({ temp }) => fs.promises.unlink(temp).catch(() => undefined)));
+    for (const { temp } of staged) quietly(() => fs.unlinkSync(temp));
     throw describeFailure(err);
   }
   if (staged.length > 0) await flush(plan.outDir);
-  await renameAll(fs, staged);
-  await removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
-  await mapLimit(deletes, CONCURRENCY, async (file) => {
-    const problem = await inspector.folderProblem(path.posix.dirname(file.path));
+  renameAll(fs, staged);
+  removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
+  for (const file of deletes) {
+    const problem = inspector.folderProblem(path.posix.dirname(file.path));
     if (problem) throw new RefusedWrite(`${file.path}: ${problem}`);
     try {
-      await fs.promises.unlink(path.join(plan.outDir, file.path));
+      fs.unlinkSync(path.join(plan.outDir, file.path));
     } catch (err) {
-      if (!isMissing(err)) throw err;
+      if (!isMissing(err)) throw describeFailure(Object.assign(err as Error, { target: path.join(plan.outDir, file.path) }));
     }
-  });
+  }
   // The record goes last: after a crash before this point, the next run finds
   // files it wrote with content it wants, adopts them and converges.
   const stateText = serializeState(plan.nextState);
   if (stateText !== plan.stateText) {
-    await ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
-    await atomicWrite(fs, path.join(plan.outDir, STATE_PATH), stateText, 0o644).catch((err) => {
+    try {
+      ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
+      atomicWrite(fs, path.join(plan.outDir, STATE_PATH), stateText, 0o644);
+    } catch (err) {
       throw describeFailure(err);
-    });
+    }
   }
   if (writes.length > 0 || deletes.length > 0 || stateText !== plan.stateText) await flush(plan.outDir);
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+interface Staged {
+  temp: string;
+  target: string;
+  file: PlannedFile;
 }
 
 /**
@@ -86,19 +98,16 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
  * file, a file system gone read-only), the ones already done are put back, so
  * the tree is the old one again, and the error names the file.
  */
-async function renameAll(fs: FsLike, staged: { temp: string; target: string; file: PlannedFile }[]): Promise<void> {
-  const done: (typeof staged)[number][] = [];
-  for (const entry of staged) {
+function renameAll(fs: FsLike, staged: Staged[]): void {
+  for (let i = 0; i < staged.length; i++) {
     try {
-      await fs.promises.rename(entry.temp, entry.target);
-      done.push(entry);
+      fs.renameSync(staged[i].temp, staged[i].target);
     } catch (err) {
-      await Promise.all(staged.filter((e) => !done.includes(e)).map(({ temp }) => fs.promises.unlink(temp).catch(() => undefined)));
-      for (const { target, file } of done.reverse()) {
-        if (file.current === null) await fs.promises.unlink(target).catch(() => undefined);
-        else await atomicWrite(fs, target, file.current, file.currentMode ?? file.mode).catch(() => undefined);
+      for (const { temp } of staged.slice(i)) quietly(() => fs.unlinkSync(temp));
+      for (const { target, file } of staged.slice(0, i).reverse()) {
+        quietly(() => (file.current === null ? fs.unlinkSync(target) : atomicWrite(fs, target, file.current, file.currentMode ?? file.mode)));
       }
-      throw describeFailure(Object.assign(err as Error, { target: entry.target }));
+      throw describeFailure(Object.assign(err as Error, { target: staged[i].target }));
     }
   }
 }
@@ -109,70 +118,74 @@ const TEMP_NAME = /^\..+\.atelier-(\d+)-\d+\.tmp$/;
  * A run killed while staging leaves temporary files behind. We hold the lock,
  * so any temporary file of ours not made by this process is abandoned.
  */
-async function removeAbandonedTemps(fs: FsLike, outDir: string, folders: Set<string>): Promise<void> {
+function removeAbandonedTemps(fs: FsLike, outDir: string, folders: Set<string>): void {
   folders.add(path.posix.dirname(STATE_PATH));
   for (const folder of folders) {
     let names: string[];
     try {
-      names = (await fs.promises.readdir(path.join(outDir, folder))).map(String);
+      names = fs.readdirSync(path.join(outDir, folder)).map(String);
     } catch {
       continue;
     }
     for (const name of names) {
       const match = TEMP_NAME.exec(name);
-      if (match && Number(match[1]) !== process.pid) await fs.promises.unlink(path.join(outDir, folder, name)).catch(() => undefined);
+      if (match && Number(match[1]) !== process.pid) quietly(() => fs.unlinkSync(path.join(outDir, folder, name)));
     }
   }
 }
 
 /** Makes sure --out and its `atelier/` folder exist (for the lock and the state), refusing symlinks. */
-export async function prepareOutDir(fs: FsLike, outDir: string): Promise<void> {
-  await fs.promises.mkdir(outDir, { recursive: true, mode: 0o755 });
-  await ensureFolder(fs, new TreeInspector(fs, outDir), outDir, path.posix.dirname(STATE_PATH));
+export function prepareOutDir(fs: FsLike, outDir: string): void {
+  fs.mkdirSync(outDir, { recursive: true, mode: 0o755 });
+  ensureFolder(fs, new TreeInspector(fs, outDir), outDir, path.posix.dirname(STATE_PATH));
 }
 
 /** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
-async function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string): Promise<void> {
+function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string): void {
   if (relative === '.' || relative === '') return;
-  await ensureFolder(fs, inspector, outDir, path.posix.dirname(relative));
-  const problem = await inspector.folderProblem(relative);
+  ensureFolder(fs, inspector, outDir, path.posix.dirname(relative));
+  const problem = inspector.folderProblem(relative);
   if (problem) throw new RefusedWrite(problem);
   try {
-    await fs.promises.mkdir(path.join(outDir, relative), { mode: 0o755 });
+    fs.mkdirSync(path.join(outDir, relative), { mode: 0o755 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    // Raced with another writer or created since inspection: it must be a real folder.
-    const stat = await fs.promises.lstat(path.join(outDir, relative));
-    if (!stat.isDirectory()) throw new RefusedWrite(`${relative} is not a folder`);
+    // Created since inspection (or by another writer): it must be a real folder.
+    if (!fs.lstatSync(path.join(outDir, relative)).isDirectory()) throw new RefusedWrite(`${relative} is not a folder`);
   }
 }
 
 /** Writes `content` to a fresh temporary file beside `target`, with its final mode; returns its path. */
-async function stageFile(fs: FsLike, target: string, content: string, mode: number): Promise<string> {
+function stageFile(fs: FsLike, target: string, content: string, mode: number): string {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
   // 'wx': never reuse or follow anything already at the temporary name. Owner-only
   // until complete; the final mode is set explicitly, whatever the umask.
-  const handle = await fs.promises.open(temp, 'wx', 0o600);
+  const fd = fs.openSync(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(content, 'utf8');
-    await handle.chmod(mode);
+    fs.writeSync(fd, content);
+    fs.fchmodSync(fd, mode);
   } catch (err) {
-    await handle.close();
-    await fs.promises.unlink(temp).catch(() => undefined);
+    quietly(() => fs.closeSync(fd));
+    quietly(() => fs.unlinkSync(temp));
     throw Object.assign(err as Error, { target });
   }
-  await handle.close();
+  fs.closeSync(fd);
   return temp;
 }
 
-export async function atomicWrite(fs: FsLike, target: string, content: string, mode: number): Promise<void> {
-  const temp = await stageFile(fs, target, content, mode);
-  const handle = await fs.promises.open(temp, 'r');
-  await handle.sync().finally(() => handle.close());
+/** One file, atomically and durably (used for the state record and for putting a file back). */
+export function atomicWrite(fs: FsLike, target: string, content: string, mode: number): void {
+  const temp = stageFile(fs, target, content, mode);
   try {
-    await fs.promises.rename(temp, target);
+    const fd = fs.openSync(temp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, target);
   } catch (err) {
-    await fs.promises.unlink(temp).catch(() => undefined);
+    quietly(() => fs.unlinkSync(temp));
     throw err;
   }
 }

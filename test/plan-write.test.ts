@@ -217,7 +217,7 @@ describe.each([
   it('fixes a changed mode on a file it owns', async () => {
     const w = makeWorld();
     await runAndWrite(w, files(['s', 'rule\n', 0o440]));
-    await w.fs.promises.chmod(path.join(w.out, 's'), 0o644);
+    w.fs.chmodSync(path.join(w.out, 's'), 0o644);
     const plan = await runAndWrite(w, files(['s', 'rule\n', 0o440]));
     expect(plan.files[0]).toMatchObject({ action: 'update', reason: 'mode 0644 → 0440' });
     expect(w.mode('s')).toBe(0o440);
@@ -226,7 +226,7 @@ describe.each([
   it('leaves no temporary files behind', async () => {
     const w = makeWorld();
     await runAndWrite(w, files(['a/x.conf', '1\n'], ['a/y.conf', '2\n']));
-    const names = (await w.fs.promises.readdir(path.join(w.out, 'a'))).map(String);
+    const names = w.fs.readdirSync(path.join(w.out, 'a')).map(String);
     expect(names.sort()).toEqual(['x.conf', 'y.conf']);
   });
 });

@@ -16,7 +16,7 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
   const files: string[] = [];
   if (configs.length === 0) {
     const found = [];
-    for (const name of DEFAULT_FILES) if (await exists(fs, path.join(cwd, name))) found.push(name);
+    for (const name of DEFAULT_FILES) if (exists(fs, path.join(cwd, name))) found.push(name);
     if (found.length === 0) {
       diagnostics.push({ file: DEFAULT_FILES[0], line: 1, column: 1, message: `no declarations: none of ${DEFAULT_FILES.join(', ')} exists here`, hint: 'pass --config FILE or FOLDER' });
     } else if (found.length > 1) {
@@ -28,9 +28,9 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
   for (const config of configs) {
     const full = path.resolve(cwd, config);
     try {
-      const stat = await fs.promises.stat(full);
+      const stat = fs.statSync(full);
       if (stat.isDirectory()) {
-        const names = (await fs.promises.readdir(full)).map(String).filter(isDeclarationFile).sort();
+        const names = fs.readdirSync(full).map(String).filter(isDeclarationFile).sort();
         if (names.length === 0) diagnostics.push({ file: display(config), line: 1, column: 1, message: 'this folder holds no .yaml, .yml, .toml or .json file' });
         for (const name of names) files.push(path.join(config, name));
       } else {
@@ -47,7 +47,7 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
   const texts: DeclarationText[] = [];
   for (const file of files) {
     try {
-      texts.push({ file: display(file), text: await fs.promises.readFile(path.resolve(cwd, file), 'utf8') });
+      texts.push({ file: display(file), text: String(fs.readFileSync(path.resolve(cwd, file), 'utf8')) });
     } catch (err) {
       diagnostics.push({ file: display(file), line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
     }
@@ -55,9 +55,9 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
   return texts;
 }
 
-async function exists(fs: FsLike, p: string): Promise<boolean> {
+function exists(fs: FsLike, p: string): boolean {
   try {
-    await fs.promises.stat(p);
+    fs.statSync(p);
     return true;
   } catch {
     return false;
