@@ -104,6 +104,7 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     .command('validate')
     .description('check the declarations only')
     .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .addHelpText('after', '\nExamples:\n  atelier-emit validate --config services/\n  atelier-emit validate --config app.yaml --config host.yaml\n\nExit codes: 0 valid, 2 invalid (every problem with file:line:column).')
     .action(async (flags: { config: string[] }) => {
       const loaded = await loadModel(io.fs, io.cwd, flags.config);
       if (!loaded.model) {
@@ -119,6 +120,7 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     .description('check that this host has what the declared services need (systemd, Caddy modules, restic, runtimes, …)')
     .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
     .option('--root <dir>', 'root of the host file system to inspect', '/')
+    .addHelpText('after', '\nExamples:\n  atelier-emit doctor --config /etc/atelier/declarations\n\nExit codes: 0 ready, 1 a check failed (each says what to do), 2 invalid declarations.')
     .action(async (flags: { config: string[]; root: string }) => {
       const loaded = await loadModel(io.fs, io.cwd, flags.config);
       if (!loaded.model) {
@@ -134,6 +136,7 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
   program
     .command('schema')
     .description('print the JSON Schema of the declaration format (for editor completion)')
+    .addHelpText('after', '\nExample:\n  atelier-emit schema > atelier.schema.json   # then: # yaml-language-server: $schema=./atelier.schema.json')
     .action(() => {
       io.stdout(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     });

@@ -7,17 +7,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupEmitter } from '../src/emitters/backup.js';
 import type { DesiredFile } from '../src/plan.js';
-import { emitTexts, fixtureTexts, tempDir, writeFiles } from './support/emit.js';
+import { emitTexts, fixtureTexts, tempDirs, writeFiles } from './support/emit.js';
 import { makeModel, makeService } from './support/model-builders.js';
 import { directives, parseUnit, readEnvironment, readExec } from './support/unit-reader.js';
 
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
-function temp(prefix: string) {
-  const t = tempDir(prefix);
-  temps.push(t);
-  return t;
-}
+const temp = tempDirs();
 
 describe('emitted backup files', () => {
   const files = emitTexts(fixtureTexts('fleet'));

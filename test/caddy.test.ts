@@ -4,19 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { caddyEmitter } from '../src/emitters/caddy.js';
 import { lex } from '../src/formats/caddyfile.js';
-import { emitTexts, fixtureTexts, tempDir, writeFiles } from './support/emit.js';
+import { emitTexts, fixtureTexts, tempDirs, writeFiles } from './support/emit.js';
 import { makeHost, makeModel, makeService } from './support/model-builders.js';
 
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
-function temp(prefix: string) {
-  const t = tempDir(prefix);
-  temps.push(t);
-  return t;
-}
+const temp = tempDirs();
 
 const caddyFiles = (files: { path: string }[]) => files.filter((f) => f.path.endsWith('.caddy'));
 

@@ -6,17 +6,11 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemdEmitter, FIRST_START_SCRIPT } from '../src/emitters/systemd.js';
 import type { DesiredFile } from '../src/plan.js';
-import { emitTexts, fixtureTexts, modelOf, tempDir, writeFiles } from './support/emit.js';
+import { emitTexts, fixtureTexts, modelOf, tempDirs, writeFiles } from './support/emit.js';
 import { makeModel, makeService } from './support/model-builders.js';
 import { directives, parseUnit, readEnvironment, readExec } from './support/unit-reader.js';
 
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => fs.rmSync(t, { recursive: true, force: true })));
-function temp(prefix: string) {
-  const t = tempDir(prefix);
-  temps.push(t);
-  return t;
-}
+const temp = tempDirs();
 
 /** A bun stand-in, so verify can check that ExecStart's program exists (this machine has no bun). */
 function withBunStub(name: string) {

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { originOf, type Diagnostic, type HostModel, type Model, type ServiceModel } from '../model.js';
 import { escapeEnvironment, escapeExec, escapeText, renderUnit, type Directive } from '../formats/unit-file.js';
+import { ISOLATION, RESTRICTIONS } from './hardening.js';
 import { generatedNotice, hashCommentHeader } from './header.js';
 import type { EmitResult, EmittedFile, Emitter } from './types.js';
 
@@ -134,19 +135,8 @@ function backupHardening(): Directive[] {
     // "full", not "strict": the repository may be a local path named only inside the repository file.
     ['ProtectSystem', 'full'],
     ['ProtectHome', 'read-only'],
-    ['PrivateTmp', 'yes'],
-    ['PrivateDevices', 'yes'],
-    ['ProtectKernelTunables', 'yes'],
-    ['ProtectKernelModules', 'yes'],
-    ['ProtectKernelLogs', 'yes'],
-    ['ProtectControlGroups', 'yes'],
-    ['ProtectClock', 'yes'],
-    ['ProtectHostname', 'yes'],
-    ['ProtectProc', 'invisible'],
-    ['RestrictNamespaces', 'yes'],
-    ['RestrictRealtime', 'yes'],
-    ['RestrictSUIDSGID', 'yes'],
-    ['LockPersonality', 'yes'],
+    ...ISOLATION,
+    ...RESTRICTIONS,
     ['MemoryDenyWriteExecute', 'yes'],
     ['KeyringMode', 'private'],
     ['DevicePolicy', 'closed'],

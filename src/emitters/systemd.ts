@@ -6,6 +6,7 @@ import { nopasswdRule } from '../formats/sudoers.js';
 import { sysusers } from '../formats/sysusers.js';
 import { directory } from '../formats/tmpfiles.js';
 import { COMMENT, escapeEnvironment, escapeExec, escapeText, escapeWord, renderUnit, UnsafeValueError, type Directive, type Section } from '../formats/unit-file.js';
+import { ISOLATION, RESTRICTIONS } from './hardening.js';
 import { hashCommentHeader } from './header.js';
 import type { EmitResult, EmittedFile, Emitter } from './types.js';
 
@@ -137,20 +138,9 @@ function hardening(s: ServiceModel): Directive[] {
     // ProtectSystem=strict makes everything read-only: the data directory is the one place to write.
     ['ReadWritePaths', escapeWord(s.dataDir)],
     ['ProtectHome', 'yes'],
-    ['PrivateTmp', 'yes'],
-    ['PrivateDevices', 'yes'],
-    ['ProtectKernelTunables', 'yes'],
-    ['ProtectKernelModules', 'yes'],
-    ['ProtectKernelLogs', 'yes'],
-    ['ProtectControlGroups', 'yes'],
-    ['ProtectClock', 'yes'],
-    ['ProtectHostname', 'yes'],
-    ['ProtectProc', 'invisible'],
+    ...ISOLATION,
     [COMMENT, "ProcSubset=pid is left out: it hides /proc/cpuinfo, and Node's os.cpus() returns nothing without it."],
-    ['RestrictNamespaces', 'yes'],
-    ['RestrictRealtime', 'yes'],
-    ['RestrictSUIDSGID', 'yes'],
-    ['LockPersonality', 'yes'],
+    ...RESTRICTIONS,
     ['RemoveIPC', 'yes'],
     ['KeyringMode', 'private'],
     ['CapabilityBoundingSet', ''],

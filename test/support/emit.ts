@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll } from 'vitest';
 import { resolveDeclarations, type DeclarationText } from '../../src/declarations/resolve.js';
 import { emitAll } from '../../src/emitters/index.js';
 import type { Model } from '../../src/model.js';
@@ -33,6 +34,17 @@ export function emitTexts(texts: DeclarationText[]): DesiredFile[] {
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `atelier-${prefix}-`));
+}
+
+/** A temp-folder maker for one test file; every folder it made is removed after the file's tests. */
+export function tempDirs(): (prefix: string) => string {
+  const made: string[] = [];
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  return (prefix) => {
+    const d = tempDir(prefix);
+    made.push(d);
+    return d;
+  };
 }
 
 /** Writes files under `dir` with their modes; returns `dir`. */
