@@ -23,6 +23,8 @@ export interface Io {
   cwd: string;
   env: Record<string, string | undefined>;
   isTTY: boolean;
+  /** Progress goes to stderr, only when it is a terminal (never into pipes or logs). */
+  stderrIsTTY?: boolean;
   fs: FsLike;
   runner: CommandRunner;
   /** Makes written files durable on disk. */
@@ -36,6 +38,7 @@ export function processIo(): Io {
     cwd: process.cwd(),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     fs: nodeFs,
     runner: spawnRunner,
     flush: syncFileSystem,
@@ -177,7 +180,11 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     runner: io.runner,
     flush: io.flush,
     // ATELIER_EMIT_PROFILE=1: phase timings on stderr, as one JSON line, for `npm run bench`.
-    timer: io.env.ATELIER_EMIT_PROFILE ? (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) : undefined,
+    // On a terminal, a long phase (thousands of services, --apply) reports itself as it ends.
+    timer: (phase, ms) => {
+      phases[phase] = (phases[phase] ?? 0) + ms;
+      if (io.stderrIsTTY && ms >= 500) io.stderr(`atelier-emit: ${phase} took ${(ms / 1000).toFixed(1)} s\n`);
+    },
     onStep: (step) => {
       const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
       (format === 'text' ? io.stdout : io.stderr)(line);
