@@ -70,11 +70,26 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
   }
   const findings: Finding[] = [];
   const version = await ctx.run(['caddy', 'version']);
+  const [major, minor] = (/v?(\d+)\.(\d+)/.exec(version.output)?.slice(1) ?? ['0', '0']).map(Number);
   findings.push({ level: 'ok', check: 'caddy', detail: `caddy ${version.output.trim().split(/\s/)[0] || 'present'}` });
+  const limited = sites.some((s) => s.caddy.rateLimit.enable || s.caddy.rateLimit.routes.length > 0);
+  const older = major < 2 || (major === 2 && minor < 7);
+  if (older && (model.host.caddy.trustedProxies.length > 0 || (limited && sites.some((s) => s.caddy.rateLimit.key.includes('{client_ip}'))))) {
+    findings.push({
+      level: 'fail',
+      check: 'caddy version',
+      detail: `caddy ${major}.${minor} has no servers/trusted_proxies option and no {client_ip} placeholder (both from Caddy 2.7)`,
+      fix: 'install Caddy 2.7 or newer, or drop host.caddy.trustedProxies and key rate limits by {remote_host}',
+    });
+  }
+  if (limited && (major < 2 || (major === 2 && minor < 8))) {
+    // Before 2.8 the plugin registers no directive order; the emitted sites put rate_limit inside `route`, which needs none.
+    findings.push({ level: 'ok', check: 'rate_limit order', detail: `caddy ${major}.${minor} < 2.8: the sites place rate_limit inside a route block, so no global \`order rate_limit before basicauth\` is needed` });
+  }
   const have = new Set(modules.output.split('\n').map((l) => l.trim()));
   const needed: [string, string][] = [];
   if (model.host.caddy.tls === 'dns') needed.push([`dns.providers.${model.host.caddy.dnsProvider}`, `host.caddy.tls is "dns" with provider ${model.host.caddy.dnsProvider}`]);
-  if (sites.some((s) => s.caddy.rateLimit.enable || s.caddy.rateLimit.routes.length > 0)) needed.push(['http.handlers.rate_limit', 'a service has caddy.rateLimit']);
+  if (limited) needed.push(['http.handlers.rate_limit', 'a service has caddy.rateLimit']);
   for (const [module, why] of needed) {
     findings.push(
       have.has(module)
