@@ -100,7 +100,9 @@ describe.runIf(asRoot)('a backup job run for real (restic, sqlite3) while the da
   let writer: ChildProcess;
   let env: NodeJS.ProcessEnv;
   const db = () => path.join(root, 'var/bkwriter/data/app.db');
-  const count = (file: string) => Number(execFileSync('sqlite3', [file, 'SELECT count(*) FROM rows'], { encoding: 'utf8' }).trim());
+  // Read as the writer's user: a root connection could create the WAL's -shm file as root and lock the writer out.
+  const count = (file: string, uid?: number) => Number(execFileSync('sqlite3', [file, 'SELECT count(*) FROM rows'], { encoding: 'utf8', uid }).trim());
+  const writerUid = () => Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
 
   beforeAll(() => {
     if (spawnSync('id', [user]).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
@@ -137,7 +139,7 @@ describe.runIf(asRoot)('a backup job run for real (restic, sqlite3) while the da
     const unit = parseUnit(files.find((f) => f.path === `systemd/system/atelier-backup-${user}.service`)!.content);
     fs.mkdirSync(env.RUNTIME_DIRECTORY!, { recursive: true });
     fs.chmodSync(env.RUNTIME_DIRECTORY!, Number.parseInt(directives(unit, 'Service', 'RuntimeDirectoryMode')[0], 8));
-    const before = count(db());
+    const before = count(db(), writerUid());
     const started = Date.now();
     for (const line of directives(unit, 'Service', 'ExecStartPre')) {
       const r = execLine(line, env);
@@ -148,7 +150,7 @@ describe.runIf(asRoot)('a backup job run for real (restic, sqlite3) while the da
     for (const line of directives(unit, 'Service', 'ExecStopPost')) execLine(line, env);
     const seconds = (Date.now() - started) / 1000;
     fs.rmSync(env.RUNTIME_DIRECTORY!, { recursive: true, force: true });
-    const after = count(db());
+    const after = count(db(), writerUid());
     expect(after).toBeGreaterThan(before); // the writer really wrote during the job
 
     const target = temp('restore');
