@@ -85,7 +85,9 @@ export const backupEmitter: Emitter = {
       if (problems.length === 0) jobs.push(job);
       diagnostics.push(...problems);
     }
-    if (jobs.length > 0 && diagnostics.length === 0) files.push(pruneService(model), pruneTimer(model), manifest(model, jobs));
+    // Host values were checked above: what is left to refuse here is an emitter bug, reported at `host.backup`.
+    const hostOrigin = hostOriginOf(model.host, 'backup', { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 });
+    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs))));
     return { files, diagnostics };
   },
 };
@@ -144,23 +146,32 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 function checkHost(model: Model): Diagnostic[] {
   const { host } = model;
   const fallback: Origin = { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 };
-  const values: [string, string | null][] = [
+  const at = (key: string, message: string): Diagnostic => ({ ...hostOriginOf(host, key, fallback), message: `\`host.${key}\` ${message}` });
+  const paths: [string, string | null][] = [
     ['sysconfdir', host.sysconfdir],
     ['systemctl', host.systemctl],
     ['backup.repositoryFile', host.backup.repositoryFile],
     ['backup.passwordFile', host.backup.passwordFile],
     ['backup.environmentFile', host.backup.environmentFile],
   ];
-  return values
-    .filter(([, v]) => v !== null && (CONTROL.test(v) || !v.startsWith('/')))
-    .map(([key]) => ({ ...hostOriginOf(host, key, fallback), message: `\`host.${key}\` must be an absolute path without control characters` }));
+  const texts: [string, string][] = [
+    ['backup.environmentFile', host.backup.environmentFile ?? '/'],
+    ['backup.schedule', host.backup.schedule],
+    ['backup.randomizedDelay', host.backup.randomizedDelay],
+    ['backup.prune.schedule', host.backup.prune.schedule],
+    ['backup.prune.randomizedDelay', host.backup.prune.randomizedDelay],
+  ];
+  return [
+    ...paths.filter(([, v]) => v !== null && (CONTROL.test(v) || !v.startsWith('/'))).map(([key]) => at(key, 'must be an absolute path without control characters')),
+    ...texts.flatMap(([key, v]) => guard(hostOriginOf(host, key, fallback), () => escapeText(v)).map((d) => ({ ...d, message: `\`host.${key}\` ${d.message}` }))),
+  ];
 }
 
 function checkService(s: ServiceModel, job: BackupJob): Diagnostic[] {
   const out: Diagnostic[] = [];
   const fail = (valuePath: string, message: string, hint?: string) =>
     out.push({ ...originOf(s, valuePath), message: `\`services.${s.name}.${valuePath}\` ${message}`, ...(hint ? { hint } : {}) });
-  const badPath = (p: string) => !p.startsWith('/') || CONTROL.test(p) || p.includes('\t');
+  const badPath = (p: string) => !p.startsWith('/') || CONTROL.test(p);
   if (s.data.sqlite !== null && (badPath(s.data.sqlite) || s.data.sqlite.endsWith('/'))) {
     fail('data.sqlite', 'must be the absolute path of a file, without control characters (the backup lists hold one path a line)');
   }
@@ -174,17 +185,23 @@ function checkService(s: ServiceModel, job: BackupJob): Diagnostic[] {
     const problem = excludeProblem(pattern);
     if (problem) fail(`data.exclude.${i}`, problem);
   });
-  if (out.length > 0) return out;
-  // restic silently drops a backed-up path that an exclude pattern matches
-  // (a folder above it included): the job would succeed without the data.
-  job.paths.forEach((p) => {
-    const culprit = excludingPattern(job.exclude, p);
-    if (culprit === null) return;
-    const i = s.data.exclude.indexOf(culprit);
-    const what = job.hooks.find((h) => h.staged === p) ? `the ${job.hooks.find((h) => h.staged === p)!.kind} copy ${p}` : p;
-    fail(i >= 0 ? `data.exclude.${i}` : 'data.exclude', `excludes ${what}, which would then silently be missing from every snapshot`);
-  });
+  if (out.length === 0) checkNothingExcluded(s, job, fail);
   return out;
+}
+
+/**
+ * restic drops a path to back up without a word (exit 0) when an exclude
+ * pattern matches it or a folder above it: the job would succeed without the data.
+ */
+function checkNothingExcluded(s: ServiceModel, job: BackupJob, fail: (valuePath: string, message: string) => void): void {
+  for (const p of job.paths) {
+    const culprit = excludingPattern(job.exclude, p);
+    if (culprit === null) continue;
+    const declared = s.data.exclude.indexOf(culprit);
+    const hook = job.hooks.find((h) => h.staged === p);
+    if (declared >= 0) fail(`data.exclude.${declared}`, `excludes ${hook ? `the ${hook.kind} copy ${p}` : p}, which would be missing from every snapshot`);
+    else fail(`data.files.${s.data.files.indexOf(p)}`, 'is the live SQLite database or one of its side files: it is backed up as a consistent copy; declare its folder instead');
+  }
 }
 
 function excludeProblem(pattern: string): string | null {
@@ -236,51 +253,62 @@ export function excludingPattern(patterns: readonly string[], target: string): s
 }
 
 function patternParts(glob: string): string[] {
-  const cleaned = path.posix.normalize(glob.trim()).replace(/(.)\/+$/, '$1');
+  // Go's filepath.Clean, then split on "/"; a leading "/" anchors the pattern.
+  const cleaned = path.posix.normalize(glob).replace(/(.)\/+$/, '$1');
   const parts = cleaned.split('/');
   if (parts[0] === '') parts[0] = '/';
-  return parts.filter((p, i) => p !== '' || i === 0);
+  return parts;
 }
 
 type Part = RegExp | '**' | '/';
 
-/** Go's filepath.Match for one component, as a RegExp; throws on a malformed pattern. */
+/** Go's filepath.Match for one component, as a RegExp; throws where Go returns ErrBadPattern. */
 function componentRegExp(part: string): Part {
   if (part === '**' || part === '/') return part;
+  const chars = [...part];
   let re = '';
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
     if (c === '*') re += '.*';
     else if (c === '?') re += '.';
-    else if (c === '\\') {
-      if (i + 1 >= part.length) throw new Error('trailing backslash');
-      re += escapeRegExp(part[++i]);
-    } else if (c === '[') {
-      const end = classEnd(part, i);
-      re += classRegExp(part.slice(i + 1, end));
-      i = end;
-    } else re += escapeRegExp(c);
+    else if (c === '[') {
+      const cls = characterClass(chars, i + 1);
+      re += cls.re;
+      i = cls.end;
+    } else {
+      if (c === '\\' && ++i >= chars.length) throw new Error('trailing backslash');
+      re += literal(chars[i]);
+    }
   }
   return new RegExp(`^${re}$`, 'su');
 }
 
-function classEnd(part: string, start: number): number {
-  for (let i = start + 1 + (part[start + 1] === '^' ? 1 : 0); i < part.length; i++) {
-    if (part[i] === '\\') i++;
-    else if (part[i] === ']' && i > start + 1) return i;
+const literal = (c: string) => `\\u{${c.codePointAt(0)!.toString(16)}}`;
+
+/** `[...]` from just after the `[`: Go's ranges, `^` negation, `\\` escapes; returns the index of the closing `]`. */
+function characterClass(chars: string[], start: number): { re: string; end: number } {
+  let i = start;
+  const negated = chars[i] === '^';
+  if (negated) i++;
+  const escaped = () => {
+    if (i >= chars.length || chars[i] === '-' || chars[i] === ']') throw new Error('malformed class');
+    if (chars[i] === '\\') i++;
+    if (i >= chars.length) throw new Error('malformed class');
+    return chars[i++];
+  };
+  let ranges = '';
+  for (let n = 0; ; n++) {
+    if (chars[i] === ']' && n > 0) break;
+    const lo = escaped();
+    let hi = lo;
+    if (chars[i] === '-') {
+      i++;
+      hi = escaped();
+    }
+    // Go accepts a reversed range that matches nothing; a RegExp would throw.
+    if (lo.codePointAt(0)! <= hi.codePointAt(0)!) ranges += `${literal(lo)}-${literal(hi)}`;
   }
-  throw new Error('unclosed [');
-}
-
-function classRegExp(body: string): string {
-  const negated = body.startsWith('^');
-  const inner = (negated ? body.slice(1) : body).replace(/\\(.)/g, '$1').replace(/[\\\]^]/g, '\\$&');
-  if (inner === '') throw new Error('empty class');
-  return `[${negated ? '^' : ''}${inner}]`;
-}
-
-function escapeRegExp(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return { re: `[${negated ? '^' : ''}${ranges}]`, end: i };
 }
 
 /** restic's filter.match: `**` expands to any number of components; unanchored patterns float. */
@@ -419,6 +447,8 @@ function sandbox(writable: readonly string[], home: 'read-only' | 'yes'): Direct
     ...ISOLATION,
     ...RESTRICTIONS,
     ['PrivateIPC', 'yes'],
+    ['PrivateMounts', 'yes'],
+    ['ProcSubset', 'pid'],
     ['MemoryDenyWriteExecute', 'yes'],
     ['KeyringMode', 'private'],
     ['UMask', '0077'],
@@ -429,12 +459,35 @@ function sandbox(writable: readonly string[], home: 'read-only' | 'yes'): Direct
   ];
 }
 
+/**
+ * Yields to the services, but never starves: "idle" I/O could wait forever on
+ * a busy disk, and with stopForBackup the service is down during the copy.
+ */
+function lowPriority(): Directive[] {
+  return [
+    ['Nice', '10'],
+    ['IOSchedulingClass', 'best-effort'],
+    ['IOSchedulingPriority', '7'],
+  ];
+}
+
 /** What this job's root may do beyond an unprivileged user: read everything, and become the data's owner. */
 function jobCapabilities(job: BackupJob): string[] {
   const caps = ['CAP_DAC_READ_SEARCH'];
   if (job.hooks.some((h) => h.kind === 'sqlite')) caps.push('CAP_CHOWN');
   if (job.hooks.length > 0) caps.push('CAP_SETUID', 'CAP_SETGID');
   return caps;
+}
+
+/**
+ * @resources is denied (Go's start-up setrlimit then fails harmlessly);
+ * @privileged only where no step changes identity or ownership.
+ */
+function systemCalls(changesIdentity: boolean): Directive[] {
+  return [
+    ['SystemCallFilter', '@system-service'],
+    ['SystemCallFilter', changesIdentity ? '~@resources' : '~@privileged @resources'],
+  ];
 }
 
 function jobFiles(host: HostModel, s: ServiceModel, job: BackupJob): EmittedFile[] {
@@ -466,7 +519,7 @@ function jobSteps(host: HostModel, s: ServiceModel, job: BackupJob): Directive[]
   const tags = job.tags.flatMap((t) => ['--tag', t]);
   steps.push(['ExecStart', sh(SCRIPTS.backup, 'backup', job.filesList, '--host', SNAPSHOT_HOST, ...tags, '--exclude-file', job.excludeList)]);
   if (job.stopsService) {
-    steps.push([COMMENT, 'Runs whatever failed before: a service this job stopped is always started again.']);
+    steps.push([COMMENT, 'Runs even when an earlier step failed: a service this job stopped is always started again.']);
     steps.push(['ExecStopPost', sh(SCRIPTS.startService, 'start-service', host.systemctl, unit)]);
   }
   return steps;
@@ -485,11 +538,10 @@ function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedF
     ['RuntimeDirectoryMode', '0711'],
     ...jobSteps(host, s, job),
     ['TimeoutStartSec', '6h'],
-    ['Nice', '10'],
-    ['IOSchedulingClass', 'idle'],
+    ...lowPriority(),
     ...sandbox(sqliteDirs, 'read-only'),
     ['CapabilityBoundingSet', jobCapabilities(job).join(' ')],
-    ['SystemCallFilter', '@system-service'],
+    ...systemCalls(job.hooks.length > 0),
   ];
   const content = renderUnit(hashCommentHeader(s.sources), [
     {
@@ -566,13 +618,11 @@ function pruneService(model: Model): EmittedFile {
         // One repack a week for the whole repository; each service keeps its own retention (groups are host + tags).
         ['ExecStart', escapeExec(forget)],
         ['TimeoutStartSec', '4h'],
-        ['Nice', '10'],
-        ['IOSchedulingClass', 'idle'],
+        ...lowPriority(),
         ...sandbox([], 'yes'),
         // It reads and writes only the repository and the cache, which root owns: no capability at all.
         ['CapabilityBoundingSet', ''],
-        ['SystemCallFilter', '@system-service'],
-        ['SystemCallFilter', '~@privileged @resources'],
+        ...systemCalls(false),
       ],
     },
   ]);
@@ -599,7 +649,7 @@ function manifest(model: Model, jobs: BackupJob[]): EmittedFile {
       unit: j.unit,
       timer: j.timer,
       tags: j.tags,
-      /** restic restore latest --host <host> --tag <this>: the newest snapshot of this service. */
+      // `restic restore latest --host <host> --tag <tag>`: the newest snapshot of this service.
       snapshotFilter: { host: SNAPSHOT_HOST, tags: [`service:${j.service}`] },
       filesList: j.filesList,
       excludeList: j.excludeList,

@@ -1,57 +1,233 @@
-// The Caddyfile writer: tokens, blocks and tab indentation exactly as
-// `caddy fmt` prints them, and a tokenizer (as Caddy's lexer reads text) for
-// checking the directives a declaration brings in.
+// The Caddyfile format, in one place: how a value becomes one token (or is
+// refused), how blocks are indented (tabs, exactly as `caddy fmt` prints them),
+// and how Caddy's lexer reads text, so that a declaration's `extraConfig` can be
+// checked and re-indented without changing what Caddy reads.
+//
+// The lexer below follows Caddy's own (caddyconfig/caddyfile/lexer.go): white
+// space as Go's unicode.IsSpace, `#` comments at a token's start, "double" and
+// `backtick` quotes, backslash escapes (inside double quotes only before `"`),
+// and heredocs (`<<MARKER`, Caddy 2.7+), which are refused rather than modelled.
 
-/** A directive line: its tokens, and a block when it has one. */
-export interface CaddyNode {
-  tokens: string[];
-  block?: CaddyItem[];
+/** A directive line: its name and arguments (raw values: the writer quotes them), and a block when it has one. */
+export interface CaddyDirective {
+  name: string;
+  args?: readonly string[];
+  block?: readonly CaddyItem[];
 }
 
-/** Raw, already formatted lines (extraConfig), placed at the current depth. */
+/** A `# comment` line at the current depth (one line; says why, for the administrator). */
+export interface CaddyComment {
+  comment: string;
+}
+
+/** Lines already checked and formatted by `formatBlockContent`, placed at the current depth. */
 export interface CaddyRaw {
-  raw: string[];
+  raw: readonly string[];
 }
 
-export type CaddyItem = CaddyNode | CaddyRaw;
+export type CaddyItem = CaddyDirective | CaddyComment | CaddyRaw;
 
+/** The global options block `{ … }`: valid only as the first block of the whole Caddyfile. */
+export interface CaddyGlobalOptions {
+  globalOptions: readonly CaddyItem[];
+}
+
+export type CaddyTopLevel = CaddyItem | CaddyGlobalOptions;
+
+/** A value the writer cannot turn into one token. Emitters check `tokenProblem` first; this is a bug guard. */
 export class UnsafeCaddyValue extends Error {}
+
+// Go's unicode.IsSpace: what separates tokens for Caddy (JavaScript's \s differs: U+0085 in, U+FEFF out).
+const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
+// Characters that would read differently in some consumer (lexer, formatter, terminal): controls, format
+// characters (zero-width, bidi overrides), line separators and spaces other than U+0020.
+const UNUSUAL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+/**
+ * `{name}` placeholders (`{client_ip}`, `{http.request.header.X-Key}`, `{args[0]}`): the only braces
+ * allowed inside a bare token. Narrower than Caddy's own rule, because caddy fmt 2.6 moves a brace
+ * that is followed by other characters (such as `{\}`).
+ */
+const PLACEHOLDER = /\{[\w.:\-[\]]+\}/g;
+
+/**
+ * Why `value` cannot be written as one Caddyfile token, or null. The rules
+ * hold for Caddy 2.6 (Debian) and the later lexer alike.
+ */
+export function tokenProblem(value: string): string | null {
+  if (/[\t\n\r]/.test(value) || UNUSUAL.test(value)) return 'must be one line without control, invisible or unusual white-space characters';
+  // Caddy replaces {$NAME} from its own environment in the raw text, before reading any token.
+  if (value.includes('{$')) return '`{$NAME}` is replaced from Caddy\'s environment before the file is read; use `{env.NAME}`';
+  // A quoted "<<" still starts a heredoc in Caddy 2.7+ (its lexer checks before quotes).
+  if (value.startsWith('<<')) return 'must not start with `<<` (a heredoc in Caddy 2.7+)';
+  if (value === '{' || value === '}' || value === '{}') return 'a lone brace opens or closes a block, quoted or not (Caddy 2.6)';
+  if (value === 'import') return '`import` is read as a directive';
+  if (isBareToken(value)) return null;
+  // Inside double quotes only \" is an escape: \\ stays two backslashes, so a
+  // backslash before a quote or at the end cannot be written.
+  if (/\\"/.test(value) || value.endsWith('\\')) return 'must not contain a backslash before a double quote or at the end';
+  return null;
+}
+
+/** Whether Caddy (and `caddy fmt`) read `value` back unchanged when written without quotes. */
+function isBareToken(value: string): boolean {
+  if (value === '' || /[\s"`\\]/.test(value) || value.startsWith('#')) return false;
+  // Outside {placeholders}, caddy fmt treats a brace glued to a word as a block brace.
+  return !/[{}]/.test(value.replace(PLACEHOLDER, ''));
+}
 
 /** One token: bare when Caddy reads it back unchanged, double-quoted otherwise. */
 export function token(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new UnsafeCaddyValue('a Caddy token must be one line');
-  if (value === '{' || value === '}') throw new UnsafeCaddyValue('a lone brace would open or close a block');
-  if (value !== '' && !/[\s"`\\]/.test(value) && !value.startsWith('#') && !value.startsWith('<<')) return value;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const problem = tokenProblem(value);
+  if (problem) throw new UnsafeCaddyValue(`${JSON.stringify(value)}: ${problem}`);
+  return isBareToken(value) ? value : `"${value.replace(/"/g, '\\"')}"`;
 }
 
-export function renderCaddy(header: string, items: CaddyItem[]): string {
+/** A directive name or site address, written as is: the emitter's own words, never quoted. */
+function directiveName(name: string): string {
+  if (!isBareToken(name) || UNUSUAL.test(name)) throw new UnsafeCaddyValue(`${JSON.stringify(name)} cannot be a directive name`);
+  return name;
+}
+
+/**
+ * Renders top-level paragraphs separated by one blank line (as caddy fmt
+ * separates blocks), after the header comment, with one tab per depth.
+ */
+export function renderCaddyfile(header: string, paragraphs: readonly (readonly CaddyTopLevel[])[]): string {
   const lines: string[] = [];
-  const walk = (list: CaddyItem[], depth: number) => {
-    const indent = '\t'.repeat(depth);
-    for (const item of list) {
-      if ('raw' in item) {
-        for (const line of item.raw) lines.push(line === '' ? '' : `${indent}${line}`);
-        continue;
-      }
-      const head = item.tokens.join(' ');
-      if (item.block === undefined) {
-        lines.push(`${indent}${head}`);
-      } else {
-        lines.push(`${indent}${head}${head ? ' ' : ''}{`);
-        walk(item.block, depth + 1);
-        lines.push(`${indent}}`);
-      }
+  for (const [i, paragraph] of paragraphs.entries()) {
+    if (i > 0) lines.push('');
+    for (const item of paragraph) {
+      if ('globalOptions' in item) renderBlock(lines, '{', item.globalOptions, 0);
+      else renderItem(lines, item, 0);
     }
-  };
-  walk(items, 0);
+  }
   return `${header}${lines.join('\n')}\n`;
 }
 
-/** Blocks separated by a blank line, as caddy fmt keeps them. */
-export function renderCaddyBlocks(header: string, blocks: CaddyItem[][]): string {
-  return `${header}${blocks.map((b) => renderCaddy('', b)).join('\n')}`;
+function renderItem(lines: string[], item: CaddyItem, depth: number): void {
+  const indent = '\t'.repeat(depth);
+  if ('raw' in item) {
+    for (const line of item.raw) lines.push(line === '' ? '' : `${indent}${line}`);
+  } else if ('comment' in item) {
+    if (/[\r\n]/.test(item.comment)) throw new UnsafeCaddyValue('a comment must be one line');
+    lines.push(`${indent}# ${item.comment}`);
+  } else {
+    const head = [directiveName(item.name), ...(item.args ?? []).map(token)].join(' ');
+    if (item.block === undefined) lines.push(`${indent}${head}`);
+    else renderBlock(lines, `${head} {`, item.block, depth);
+  }
+}
+
+function renderBlock(lines: string[], opening: string, body: readonly CaddyItem[], depth: number): void {
+  const indent = '\t'.repeat(depth);
+  lines.push(`${indent}${opening}`);
+  for (const item of body) renderItem(lines, item, depth + 1);
+  lines.push(`${indent}}`);
+}
+
+/** A token as Caddy's lexer reads it, with its source text (comments kept, for formatting). */
+export interface ScannedToken {
+  /** What Caddy reads. */
+  text: string;
+  /** As written, quotes and escapes included. */
+  raw: string;
+  /** 1-based line of its first character. */
+  line: number;
+  /** The enclosing quote, '' for none. */
+  quote: '' | '"' | '`';
+  comment: boolean;
+}
+
+export interface ScanResult {
+  tokens: ScannedToken[];
+  /** A `\` at the end of a line joined it to the next (Caddy's line continuation). */
+  continuedLine: boolean;
+  error?: string;
+}
+
+/** Splits text into tokens exactly as Caddy's lexer does (see the file comment), comments included. */
+export function scan(text: string): ScanResult {
+  const tokens: ScannedToken[] = [];
+  const chars = Array.from(text);
+  let line = 1;
+  let continuedLine = false;
+  let i = 0;
+  while (i < chars.length) {
+    // One token, mirroring lexer.next(): its flags start fresh for every token.
+    let val = '';
+    let start = -1;
+    let tokenLine = line;
+    let comment = false;
+    let quote: '' | '"' | '`' = '';
+    let escaped = false;
+    let done = false;
+    for (; i < chars.length && !done; i++) {
+      const ch = chars[i];
+      if (val.length > 1 && val.startsWith('<<')) return { tokens, continuedLine, error: `line ${tokenLine}: heredocs (\`<<\`) are not accepted` };
+      if (start < 0 && !GO_SPACE.test(ch)) start = i;
+      if (!escaped && quote !== '`' && ch === '\\') {
+        escaped = true;
+        continue;
+      }
+      if (quote !== '') {
+        if (quote === '"' && escaped) {
+          if (ch !== '"') val += '\\';
+          escaped = false;
+        } else if (ch === quote) {
+          tokens.push({ text: val, raw: chars.slice(start, i + 1).join(''), line: tokenLine, quote, comment: false });
+          done = true;
+          continue;
+        }
+        if (ch === '\n') line++;
+        val += ch;
+        continue;
+      }
+      if (GO_SPACE.test(ch)) {
+        if (ch === '\r') continue;
+        if (ch === '\n') {
+          if (escaped) {
+            continuedLine = true;
+            escaped = false;
+          } else line++;
+          if (comment) {
+            tokens.push({ text: '', raw: chars.slice(start, i).join('').trimEnd(), line: tokenLine, quote: '', comment: true });
+            comment = false;
+            start = -1;
+          }
+        }
+        if (val.length > 0) {
+          tokens.push({ text: val, raw: chars.slice(start, i).join(''), line: tokenLine, quote: '', comment: false });
+          done = true;
+        }
+        continue;
+      }
+      if (ch === '#' && val.length === 0 && !comment) {
+        comment = true;
+        tokenLine = line;
+      }
+      if (comment) continue;
+      if (val.length === 0) {
+        tokenLine = line;
+        if (ch === '"' || ch === '`') {
+          quote = ch;
+          continue;
+        }
+      }
+      if (escaped) {
+        // Caddy 2.7+ reads an escaped `<` as `<` (no heredoc); 2.6 keeps the backslash.
+        if (ch === '<') return { tokens, continuedLine, error: `line ${tokenLine}: \`\\<\` is read differently by Caddy 2.6 and 2.7+` };
+        val += '\\';
+        escaped = false;
+      }
+      val += ch;
+    }
+    if (done) continue;
+    // End of input inside this token.
+    if (quote !== '') return { tokens, continuedLine, error: `line ${tokenLine}: unterminated ${quote === '"' ? 'quoted string' : 'backtick string'}` };
+    if (comment) tokens.push({ text: '', raw: chars.slice(start).join('').trimEnd(), line: tokenLine, quote: '', comment: true });
+    else if (val.length > 0) tokens.push({ text: val, raw: chars.slice(start).join(''), line: tokenLine, quote: '', comment: false });
+  }
+  return { tokens, continuedLine };
 }
 
 export interface LexedToken {
@@ -61,143 +237,106 @@ export interface LexedToken {
   quoted: boolean;
 }
 
-/**
- * Splits Caddyfile text into tokens the way Caddy's lexer does: white space
- * separates, "double quotes" and `backticks` group, `#` at a token's start
- * comments out the rest of the line, a backslash escapes inside quotes.
- */
+/** Caddy's tokens of `text`, comments left out. */
 export function lex(text: string): { tokens: LexedToken[]; error?: string } {
-  const tokens: LexedToken[] = [];
-  let line = 1;
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (ch === '\n') {
-      line++;
-      i++;
-      continue;
-    }
-    if (/\s/.test(ch)) {
-      i++;
-      continue;
-    }
-    if (ch === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-      continue;
-    }
-    const start = line;
-    if (ch === '"' || ch === '`') {
-      const quote = ch;
-      let value = '';
-      i++;
-      while (i < text.length && text[i] !== quote) {
-        if (quote === '"' && text[i] === '\\' && i + 1 < text.length) {
-          value += text[i + 1];
-          i += 2;
-          continue;
-        }
-        if (text[i] === '\n') line++;
-        value += text[i++];
-      }
-      if (i >= text.length) return { tokens, error: `line ${start}: unterminated ${quote === '"' ? 'quoted string' : 'backtick string'}` };
-      i++;
-      tokens.push({ text: value, line: start, quoted: true });
-      continue;
-    }
-    let value = '';
-    while (i < text.length && !/\s/.test(text[i])) value += text[i++];
-    tokens.push({ text: value, line: start, quoted: false });
-  }
-  return { tokens };
+  const { tokens, error } = scan(text);
+  return { tokens: tokens.filter((t) => !t.comment).map((t) => ({ text: t.text, line: t.line, quoted: t.quote !== '' })), error };
 }
 
-/** Why `text` cannot sit inside a site block, or null: it must stay inside the block that holds it. */
-export function blockContentProblem(text: string): string | null {
-  const { tokens, error } = lex(text);
-  if (error) return error;
-  let depth = 0;
+/** The scanned tokens of one source line (comments included), in order. */
+function byLine(tokens: ScannedToken[]): ScannedToken[][] {
+  const lines: ScannedToken[][] = [];
   for (const t of tokens) {
-    if (t.quoted && t.text.includes('\n')) return `line ${t.line}: a quoted value must stay on one line`;
-    if (t.quoted) continue;
-    if (t.text.startsWith('<<')) return `line ${t.line}: heredocs are not accepted here`;
-    if (t.text === '{') depth++;
-    else if (t.text === '}') {
-      depth--;
-      if (depth < 0) return `line ${t.line}: this \`}\` would close the site block`;
-    } else if (/[{}]/.test(t.text.replace(/\{[^{}\s]+\}/g, ''))) {
-      // Outside {placeholders}, Caddy's formatter and parser disagree on `a{` or `x}`: refused as ambiguous.
-      return `line ${t.line}: a brace must stand alone, separated by spaces`;
+    const last = lines[lines.length - 1];
+    if (last && last[0].line === t.line) last.push(t);
+    else lines.push([t]);
+  }
+  return lines;
+}
+
+/**
+ * Why `text` cannot be placed inside a block (a site block), or null. Accepted
+ * text is read by Caddy 2.6 and later exactly as this module reads it: it
+ * stays inside the block that holds it, cannot reach another file or the
+ * environment, and comes out of `formatBlockContent` as `caddy fmt` prints it.
+ */
+export function blockContentProblem(text: string): string | null {
+  if (text.includes('{$')) return '`{$NAME}` is replaced from Caddy\'s environment before the file is read, which could change its structure; use `{env.NAME}`';
+  const unusual = text.split('\n').findIndex((l) => /[\r]/.test(l) || UNUSUAL.test(l.replace(/\t/g, ' ')));
+  if (unusual >= 0) return `line ${unusual + 1}: a control, invisible or unusual white-space character`;
+  // Scanned as it will sit in the file: followed by a line break.
+  const { tokens, continuedLine, error } = scan(`${text}\n`);
+  if (error) return error;
+  if (continuedLine) return 'a line ending in `\\` continues onto the next one; join the lines';
+  let depth = 0;
+  for (const words of byLine(tokens)) {
+    const problem = lineProblem(words, depth);
+    if (problem) return `line ${words[0].line}: ${problem}`;
+    for (const w of words) {
+      if (w.quote === '' && !w.comment && w.text === '{') depth++;
+      if (w.quote === '' && !w.comment && w.text === '}') depth--;
     }
-    if (depth === 0 && (t.text === 'import' || t.text.startsWith('('))) return `line ${t.line}: \`${t.text}\` is not accepted in extraConfig`;
   }
   if (depth !== 0) return `${depth} unclosed \`{\``;
   return null;
 }
 
+/** Why one line of block content is refused, given the depth it starts at. */
+function lineProblem(words: ScannedToken[], depth: number): string | null {
+  const code = words.filter((w) => !w.comment);
+  for (const [i, w] of words.entries()) {
+    if (w.comment) {
+      if (i > 0 && words[i - 1].quote === '' && /^[{}]$/.test(words[i - 1].text)) return 'put a comment after a brace on its own line';
+      continue;
+    }
+    const problem = wordProblem(w);
+    if (problem) return problem;
+  }
+  const opens = code.findIndex((w) => w.quote === '' && w.text === '{');
+  if (opens === 0) return 'a `{` must end the line of its directive, not start a line';
+  if (opens > 0 && opens !== code.length - 1) return 'a `{` must be the last token of its line';
+  const closes = code.findIndex((w) => w.quote === '' && w.text === '}');
+  if (closes >= 0 && code.length !== 1) return 'a `}` must stand alone on its line';
+  if (closes >= 0 && depth === 0) return 'this `}` would close the site block';
+  if (depth === 0 && code[0]?.text.startsWith('(')) return `\`${code[0].text}\` looks like a snippet definition, which is not accepted here`;
+  return null;
+}
+
+/** Why one token is refused: the forms Caddy versions or caddy fmt read differently. */
+function wordProblem(w: ScannedToken): string | null {
+  if (w.text === 'import') return '`import` is not accepted (it would read another file into the site)';
+  if (w.quote === '`') return 'backtick quotes are not accepted (caddy fmt 2.6 changes the spaces inside them); use double quotes';
+  if (w.quote === '"') {
+    if (!w.raw.startsWith('"')) return 'a token must not start with `\\"`';
+    if (w.text.includes('\n')) return 'a quoted value must stay on one line';
+    if (/^(\{|\}|\{\})$/.test(w.text)) return 'a quoted brace is read as a block brace by Caddy 2.6';
+    return null;
+  }
+  if (w.raw !== w.text) return `\`${w.raw}\`: a backslash before white space or \`<\` is read differently by Caddy versions`;
+  if (/["`]/.test(w.text)) return `\`${w.text}\`: a quote inside a word is read differently by Caddy and caddy fmt`;
+  if (w.text === '{' || w.text === '}') return null;
+  if (/[{}]/.test(w.text.replace(PLACEHOLDER, ''))) return `\`${w.text}\`: a brace must stand alone, separated by spaces (or be part of a {placeholder})`;
+  return null;
+}
+
 /**
- * Re-indents balanced block content as `caddy fmt` would: one token space,
- * one tab per nesting level, at most one blank line in a row, none at the ends.
+ * Re-indents block content accepted by `blockContentProblem` as `caddy fmt`
+ * prints it: tokens as written, one space apart, one tab per depth, at most
+ * one blank line in a row and none at the ends or next to a brace.
  */
 export function formatBlockContent(text: string): string[] {
   const out: string[] = [];
   let depth = 0;
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.trim();
-    if (line === '') {
-      if (out.length > 0 && out[out.length - 1] !== '') out.push('');
-      continue;
-    }
-    const words = splitLineKeepingQuotes(line);
-    const closesFirst = words[0] === '}';
-    if (closesFirst) depth = Math.max(0, depth - 1);
-    out.push(`${'\t'.repeat(depth)}${words.join(' ')}`);
-    for (const [i, w] of words.entries()) {
-      if (w === '{') depth++;
-      else if (w === '}' && !(i === 0 && closesFirst)) depth = Math.max(0, depth - 1);
-    }
+  let previous: { line: number; opens: boolean } | null = null;
+  for (const words of byLine(scan(`${text}\n`).tokens)) {
+    const closes = !words[0].comment && words[0].quote === '' && words[0].text === '}';
+    if (closes) depth--;
+    if (previous && words[0].line - previous.line >= 2 && !previous.opens && !closes) out.push('');
+    out.push(`${'\t'.repeat(depth)}${words.map((w) => w.raw).join(' ')}`);
+    const last = words[words.length - 1];
+    const opens = !last.comment && last.quote === '' && last.text === '{';
+    if (opens) depth++;
+    previous = { line: words[0].line, opens };
   }
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
   return out;
-}
-
-/** Words of one line, quoted strings and comments kept whole. */
-function splitLineKeepingQuotes(line: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    if (/\s/.test(line[i])) {
-      i++;
-      continue;
-    }
-    if (line[i] === '#') {
-      words.push(line.slice(i));
-      break;
-    }
-    let word = '';
-    while (i < line.length && !/\s/.test(line[i])) {
-      const ch = line[i];
-      if (ch === '"' || ch === '`') {
-        const end = findClosing(line, i);
-        word += line.slice(i, end + 1);
-        i = end + 1;
-        continue;
-      }
-      word += ch;
-      i++;
-    }
-    words.push(word);
-  }
-  return words;
-}
-
-function findClosing(line: string, start: number): number {
-  const quote = line[start];
-  for (let i = start + 1; i < line.length; i++) {
-    if (quote === '"' && line[i] === '\\') {
-      i++;
-      continue;
-    }
-    if (line[i] === quote) return i;
-  }
-  return line.length - 1;
 }
