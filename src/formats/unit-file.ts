@@ -48,19 +48,13 @@ export function escapeText(value: string): string {
 
 /** C-style escapes for a double-quoted word: backslash, quote, and control characters. */
 function cQuote(value: string): string {
-  let out = '"';
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === '"') out += '\\"';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
+  return `"${value.replace(C_ESCAPED, cEscape)}"`;
 }
+
+// eslint-disable-next-line no-control-regex
+const C_ESCAPED = /[\\"\u0000-\u001f\u007f]/g;
+const C_NAMED: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+const cEscape = (ch: string): string => C_NAMED[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 
 /** Whether a word survives systemd's word splitting as it is. */
 function isBareWord(word: string): boolean {
