@@ -49,3 +49,14 @@ describe('golden trees', () => {
     }
   });
 });
+
+// docs/atelier.schema.json is what editors load (the seed fixture points at it): it must be the schema the CLI prints.
+describe('the checked-in JSON Schema', () => {
+  it('is byte for byte what `atelier-emit schema` prints', async () => {
+    const result = await runCli(['schema'], { cwd: ROOT });
+    expect(result.code).toBe(0);
+    const file = path.join(ROOT, 'docs/atelier.schema.json');
+    if (UPDATE) fs.writeFileSync(file, result.stdout);
+    expect(fs.readFileSync(file, 'utf8')).toBe(result.stdout);
+  });
+});
