@@ -74,6 +74,16 @@ describe('defaults', () => {
     expect(m.host.backup.passwordFile).toBe('/opt/etc/atelier/restic/password');
   });
 
+  it('reports a bad host.sysconfdir once, not again for the defaults derived from it', () => {
+    const found = errors(yaml('host:\n  sysconfdir: etc\nservices: {}\n'));
+    expect(found.map((e) => e.message)).toEqual(['`host.sysconfdir` must be an absolute path (starting with /)']);
+    const declared = errors(yaml('host:\n  sysconfdir: etc\n  backup:\n    passwordFile: relative\nservices: {}\n'));
+    expect(declared.map((e) => `${e.line}: ${e.message}`)).toEqual([
+      '2: `host.sysconfdir` must be an absolute path (starting with /)',
+      '4: `host.backup.passwordFile` must be an absolute path (starting with /)',
+    ]);
+  });
+
   it('emits only enabled services', () => {
     const m = model(yaml('services:\n  on:\n    enable: true\n    domain: on.example.com\n  off:\n    domain: off.example.com\n'));
     expect(m.services.map((s) => s.name)).toEqual(['on']);

@@ -88,7 +88,12 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   // Host strings have no service to take placeholders from; `$${` still writes a literal `${`.
   const resolver = new PlaceholderResolver(new Map(), (p) => nearestOrigin(ctx.origins, p, ctx.at), diagnostics);
   value = resolveDeep(value, '', resolver) as Record<string, unknown>;
-  checkFormats(hostSchema, value, '', (p, message) => diagnostics.push({ ...nearestOrigin(ctx.origins, p, ctx.at), message: `\`host.${p}\` ${message}` }));
+  checkFormats(hostSchema, value, '', (p, message) => {
+    // A default computed from another value (`backup.repositoryFile` from `sysconfdir`) is wrong only
+    // when that value is, which has its own error: one mistake, one message.
+    if (ctx.origins[p] === undefined && isComputedDefault(hostSchema, p)) return;
+    diagnostics.push({ ...nearestOrigin(ctx.origins, p, ctx.at), message: `\`host.${p}\` ${message}` });
+  });
   // Returned even when invalid, so that services are still checked; the caller discards the model on any diagnostic.
   return { ...(value as unknown as Omit<HostModel, 'origins'>), origins: ctx.origins };
 }
@@ -235,6 +240,12 @@ function toServiceModel(
     sources,
     origins,
   };
+}
+
+function isComputedDefault(root: ObjectField, dotted: string): boolean {
+  let field: Field | undefined = root;
+  for (const key of dotted.split('.')) field = field?.kind === 'object' ? field.fields[key] : undefined;
+  return field !== undefined && 'default' in field && typeof field.default === 'function';
 }
 
 function nearestOrigin(origins: Record<string, Origin>, path: string, fallback: Origin): Origin {
