@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { CommandRunner } from './apply.js';
 import type { FsLike } from './fs.js';
+import { LOCAL_REPOSITORY_ROOT } from './emitters/backup.js';
 import type { Model } from './model.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
@@ -33,6 +34,7 @@ export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
   findings.push(await systemdVersion(ctx));
   findings.push(...(await caddyChecks(ctx)));
   findings.push(...(await backupTools(ctx)));
+  findings.push(...backupRepository(ctx));
   findings.push(...(await runtimes(ctx)));
   findings.push(await servicesGroup(ctx));
   return findings;
@@ -128,6 +130,49 @@ async function backupTools(ctx: DoctorContext): Promise<Finding[]> {
     findings.push(result.code === 0 ? { level: 'ok', check: name, detail: result.output.trim().split('\n')[0] } : { level: 'fail', check: name, detail: 'not found (backups need it)', fix });
   }
   return findings;
+}
+
+/**
+ * The backup units see the file system read-only except LOCAL_REPOSITORY_ROOT:
+ * a local repository elsewhere makes every job fail on its first write.
+ */
+function backupRepository(ctx: DoctorContext): Finding[] {
+  const { backup } = ctx.model.host;
+  if (!backup.enable || !ctx.model.services.some((s) => s.data.sqlite || s.data.postgres || s.data.files.length > 0)) return [];
+  const check = 'restic repository';
+  let repository: string;
+  try {
+    repository = String(ctx.fs.readFileSync(path.join(ctx.root, backup.repositoryFile), 'utf8')).trim();
+  } catch {
+    return [{ level: 'fail', check, detail: `no ${backup.repositoryFile}`, fix: `write the repository into it, e.g. ${LOCAL_REPOSITORY_ROOT}/atelier-restic or sftp:backup@host:/atelier` }];
+  }
+  const findings: Finding[] = [];
+  // restic reads a bare path or `local:<path>` as a local repository; anything else names a backend.
+  const local = repository.startsWith('/') ? repository : repository.startsWith('local:') ? repository.slice('local:'.length) : null;
+  const under = (p: string) => path.posix.relative(LOCAL_REPOSITORY_ROOT, path.posix.normalize(p));
+  if (local !== null && (under(local).startsWith('..') || path.posix.isAbsolute(under(local)))) {
+    findings.push({
+      level: 'fail',
+      check,
+      detail: `${local} is outside ${LOCAL_REPOSITORY_ROOT}, the only folder the backup units may write`,
+      fix: `move it under ${LOCAL_REPOSITORY_ROOT}, or add a drop-in to every atelier-backup-*.service and atelier-prune.service with [Service] ReadWritePaths=${local}`,
+    });
+  } else {
+    findings.push({ level: 'ok', check, detail: local === null ? repository.split(':')[0] + ' backend' : `local, under ${LOCAL_REPOSITORY_ROOT}` });
+  }
+  if (!exists(ctx, backup.passwordFile)) {
+    findings.push({ level: 'fail', check: 'restic password', detail: `no ${backup.passwordFile}`, fix: `create it (mode 0600), e.g. head -c 32 /dev/urandom | base64 > ${backup.passwordFile}; keep a copy off this host` });
+  }
+  return findings;
+}
+
+function exists(ctx: DoctorContext, file: string): boolean {
+  try {
+    ctx.fs.statSync(path.join(ctx.root, file));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function runtimes(ctx: DoctorContext): Promise<Finding[]> {

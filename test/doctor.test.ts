@@ -35,4 +35,24 @@ describe('doctor', () => {
     const findings = await doctor({ model: modelOf(fixtureTexts('seed')), run: spawnRunner, fs, root });
     expect(findings.find((f) => f.check === 'main Caddyfile')).toMatchObject({ level: 'fail', fix: 'add the line: import /etc/caddy/atelier.caddy' });
   });
+
+  it('checks the restic repository: a local one outside /var/backups cannot be written by the backup units', async () => {
+    const root = temp('doctor3');
+    const model = modelOf(fixtureTexts('seed'));
+    const findingsWith = async (repository: string | null, password: boolean) => {
+      fs.rmSync(path.join(root, 'etc/atelier'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(root, 'etc/atelier/restic'), { recursive: true });
+      if (repository !== null) fs.writeFileSync(path.join(root, 'etc/atelier/restic/repository'), `${repository}\n`);
+      if (password) fs.writeFileSync(path.join(root, 'etc/atelier/restic/password'), 'secret\n');
+      const findings = await doctor({ model, run: spawnRunner, fs, root });
+      return findings.filter((f) => f.check.startsWith('restic ')).map((f) => [f.check, f.level]);
+    };
+    expect(await findingsWith('/var/backups/atelier-restic', true)).toEqual([['restic repository', 'ok']]);
+    expect(await findingsWith('local:/var/backups/restic', true)).toEqual([['restic repository', 'ok']]);
+    expect(await findingsWith('sftp:backup@example.com:/atelier', true)).toEqual([['restic repository', 'ok']]);
+    expect(await findingsWith('/srv/restic', true)).toEqual([['restic repository', 'fail']]);
+    expect(await findingsWith('/var/backups/../srv', true)).toEqual([['restic repository', 'fail']]);
+    expect(await findingsWith(null, true)).toEqual([['restic repository', 'fail']]);
+    expect(await findingsWith('/var/backups/r', false)).toEqual([['restic repository', 'ok'], ['restic password', 'fail']]);
+  });
 });
