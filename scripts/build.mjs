@@ -15,5 +15,8 @@ await build({
   // CommonJS dependencies (@iarna/toml) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   legalComments: 'none',
+  // Whitespace and syntax only: about 10 ms less parsing at start-up; names are kept for stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });

@@ -23,7 +23,9 @@ export interface WriteOptions {
    * Makes everything written so far durable. One file-system-wide flush
    * (syncfs) between staging and renaming replaces an fsync per file: the same
    * guarantee, a rename never exposes content that is not on disk, for one
-   * call instead of thousands.
+   * call instead of thousands. Given, it also means the disk is real: a plan
+   * of a few files fsyncs each file and folder instead (FSYNC_EACH_MAX).
+   * Absent (memfs tests), nothing is flushed.
    */
   flush?: (outDir: string) => Promise<void>;
 }
@@ -44,6 +46,8 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
 
   // Two phases: every new content is complete on disk before the first rename,
   // so a full disk or a read-only file fails the run with the old tree intact.
+  // A few files: an fsync each (about 0.4 ms here) instead of spawning `sync` (about 15 ms, twice).
+  const fsyncEach = options.flush !== undefined && writes.length + deletes.length <= FSYNC_EACH_MAX;
   const staged: Staged[] = [];
   try {
     const ready = new Set<string>();
@@ -54,13 +58,13 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
         ready.add(folder);
       }
       const target = path.join(plan.outDir, file.path);
-      staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode), target, file });
+      staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode, fsyncEach), target, file });
     }
   } catch (err) {
     for (const { temp } of staged) quietly(() => fs.unlinkSync(temp));
     throw describeFailure(err);
   }
-  if (staged.length > 0) await flush(plan.outDir);
+  if (staged.length > 0 && !fsyncEach) await flush(plan.outDir);
   renameAll(fs, staged);
   removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
   for (const file of deletes) {
@@ -83,7 +87,11 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
       throw describeFailure(err);
     }
   }
-  if (writes.length > 0 || deletes.length > 0 || stateText !== plan.stateText) await flush(plan.outDir);
+  if (writes.length > 0 || deletes.length > 0 || stateText !== plan.stateText) {
+    // The renames and deletions themselves are durable once their folders are.
+    if (fsyncEach) syncFolders(fs, plan.outDir, [...writes, ...deletes].map((f) => path.posix.dirname(f.path)).concat(path.posix.dirname(STATE_PATH)));
+    else await flush(plan.outDir);
+  }
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
 }
 
@@ -155,8 +163,22 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
   }
 }
 
+/** Up to this many files changed, each is fsynced; above, one syncfs of the whole file system is cheaper. */
+const FSYNC_EACH_MAX = 32;
+
+function syncFolders(fs: FsLike, outDir: string, folders: readonly string[]): void {
+  for (const folder of new Set(folders)) {
+    const fd = fs.openSync(path.join(outDir, folder), 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
 /** Writes `content` to a fresh temporary file beside `target`, with its final mode; returns its path. */
-function stageFile(fs: FsLike, target: string, content: string, mode: number): string {
+function stageFile(fs: FsLike, target: string, content: string, mode: number, fsync = false): string {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
   // 'wx': never reuse or follow anything already at the temporary name. Owner-only
   // until complete; the final mode is set explicitly, whatever the umask.
@@ -164,6 +186,7 @@ function stageFile(fs: FsLike, target: string, content: string, mode: number): s
   try {
     fs.writeSync(fd, content);
     fs.fchmodSync(fd, mode);
+    if (fsync) fs.fsyncSync(fd);
   } catch (err) {
     quietly(() => fs.closeSync(fd));
     quietly(() => fs.unlinkSync(temp));

@@ -230,3 +230,48 @@ describe.each([
     expect(names.sort()).toEqual(['x.conf', 'y.conf']);
   });
 });
+
+describe('durability on a real disk', () => {
+  /** node:fs, counting fsync calls on files and on folders. */
+  const counting = () => {
+    const calls = { files: 0, folders: 0 };
+    const fs: FsLike = {
+      ...nodeFs,
+      fsyncSync: (fd: number) => {
+        if (nodeFs.fstatSync(fd).isDirectory()) calls.folders++;
+        else calls.files++;
+        nodeFs.fsyncSync(fd);
+      },
+    };
+    return { fs, calls };
+  };
+  const many = (n: number) => files(...Array.from({ length: n }, (_, i): [string, string] => [`d${i % 3}/f${i}.conf`, `${i}\n`]));
+
+  it('a few files: each file and each touched folder is fsynced, no file-system flush', async () => {
+    const { fs, calls } = counting();
+    const out = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'atelier-durable-'));
+    let flushes = 0;
+    try {
+      await writePlan(fs, planTree(fs, out, many(5), opts), { flush: async () => void flushes++ });
+      expect(flushes).toBe(0);
+      expect(calls.files).toBe(5 + 1); // the five files and the state record
+      expect(calls.folders).toBe(4); // d0, d1, d2 and atelier/
+    } finally {
+      nodeFs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('many files: one flush before the renames and one after, no fsync per file', async () => {
+    const { fs, calls } = counting();
+    const out = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'atelier-durable-'));
+    let flushes = 0;
+    try {
+      await writePlan(fs, planTree(fs, out, many(40), opts), { flush: async () => void flushes++ });
+      expect(flushes).toBe(2);
+      expect(calls.files).toBe(1); // the state record only
+      expect(calls.folders).toBe(0);
+    } finally {
+      nodeFs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
