@@ -502,6 +502,21 @@ esac
     }
   }, 120_000);
 
+  it('a service that was not running is backed up as it is and stays stopped', () => {
+    const unit = install({ stopForBackup: true });
+    fs.writeFileSync(path.join(state, 'stopped'), ''); // the writer pauses: the service is down
+    try {
+      const run = job(unit);
+      expect(run.ok, JSON.stringify(run.runs, null, 2)).toBe(true);
+      expect(run.runs.find((r) => r.step === 'stop-service')?.output).toContain('is not active');
+      expect(calls()).toEqual([`is-active --quiet ${user}.service`]); // never stopped, never started
+      expect(fs.existsSync(path.join(state, 'stopped'))).toBe(true);
+    } finally {
+      fs.rmSync(path.join(state, 'stopped'), { force: true });
+      fs.rmSync(path.join(state, 'idle'), { force: true });
+    }
+  }, 120_000);
+
   it('a failed copy fails the job, and the service it stopped is started again', () => {
     const unit = install({ stopForBackup: true });
     const broken = path.join(state, 'broken-bin');
