@@ -12,6 +12,7 @@ import type { FsLike } from './fs.js';
 import { generate, loadModel } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
+import { terminalProgress } from './progress.js';
 import { describeFailure, RefusedWrite, syncFileSystem } from './write.js';
 import { jsonReport, markdownReport, textReport } from './report.js';
 
@@ -166,6 +167,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
   const color = flags.color && io.isTTY && !io.env.NO_COLOR && format === 'text';
   const dryRun = Boolean(flags.dryRun || flags.check);
   const phases: Record<string, number> = {};
+  const progress = io.stderrIsTTY ? terminalProgress(io.stderr) : null;
   let result: Awaited<ReturnType<typeof generate>>;
   try {
     result = await generate(io.fs, {
@@ -180,17 +182,23 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     runner: io.runner,
     flush: io.flush,
     // ATELIER_EMIT_PROFILE=1: phase timings on stderr, as one JSON line, for `npm run bench`.
-    // On a terminal, a long phase (thousands of services, --apply) reports itself as it ends.
+    // On a terminal, a progress line names the phase and counts files; a long phase (thousands of services, --apply) leaves its time.
     timer: (phase, ms) => {
       phases[phase] = (phases[phase] ?? 0) + ms;
-      if (io.stderrIsTTY && ms >= 500) io.stderr(`atelier-emit: ${phase} took ${(ms / 1000).toFixed(1)} s\n`);
+      if (progress && ms >= 500) {
+        progress.end();
+        io.stderr(`atelier-emit: ${phase} took ${(ms / 1000).toFixed(1)} s\n`);
+      }
     },
+    progress: progress?.report,
     onStep: (step) => {
+      progress?.end();
       const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
       (format === 'text' ? io.stdout : io.stderr)(line);
     },
     });
   } catch (err) {
+    progress?.end();
     // A file-system error outside the writer's own handling (the lock, a folder): a sentence, never a stack trace.
     const refusal = err instanceof LockBusy || err instanceof RefusedWrite ? err : (err as NodeJS.ErrnoException)?.code ? describeFailure(err) : null;
     if (refusal) {
@@ -199,6 +207,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     }
     throw err;
   }
+  progress?.end();
   if (result.kind === 'invalid') {
     io.stderr(formatDiagnostics(result.diagnostics, result.texts));
     if (format === 'json') io.stdout(`${JSON.stringify({ changed: false, errors: result.diagnostics }, null, 2)}\n`);

@@ -9,6 +9,7 @@ import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
 import type { Diagnostic, Model } from './model.js';
 import { planTree, type Plan } from './plan.js';
+import type { ProgressSink } from './progress.js';
 import { acquireLock } from './lock.js';
 import { prepareOutDir, writePlan } from './write.js';
 
@@ -24,7 +25,8 @@ export type PhaseTimer = (phase: string, ms: number) => void;
 
 const noTimer: PhaseTimer = () => undefined;
 
-async function timed<T>(timer: PhaseTimer, phase: string, work: () => Promise<T> | T): Promise<T> {
+async function timed<T>(timer: PhaseTimer, phase: string, work: () => Promise<T> | T, progress?: ProgressSink): Promise<T> {
+  progress?.({ phase });
   const start = performance.now();
   try {
     return await work();
@@ -33,12 +35,12 @@ async function timed<T>(timer: PhaseTimer, phase: string, work: () => Promise<T>
   }
 }
 
-export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer): Promise<LoadResult> {
+export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
-  const declarationTexts = await timed(timer, 'load', () => readDeclarations(fs, cwd, configs, diagnostics));
+  const declarationTexts = await timed(timer, 'load', () => readDeclarations(fs, cwd, configs, diagnostics), progress);
   const texts = new Map(declarationTexts.map((t) => [t.file, t.text]));
   if (diagnostics.length > 0) return { model: null, diagnostics, texts };
-  const resolved = await timed(timer, 'validate', () => resolveDeclarations(declarationTexts));
+  const resolved = await timed(timer, 'validate', () => resolveDeclarations(declarationTexts), progress);
   return { model: resolved.model, diagnostics: resolved.diagnostics, texts };
 }
 
@@ -59,6 +61,8 @@ export interface GenerateOptions {
   /** Makes written files durable (the CLI passes syncfs; memfs tests need none). */
   flush?: (outDir: string) => Promise<void>;
   onStep?: (step: ApplyResult['steps'][number]) => void;
+  /** Phase starts and file counts, for a progress line on a terminal. */
+  progress?: ProgressSink;
 }
 
 export type GenerateResult =
@@ -67,20 +71,21 @@ export type GenerateResult =
 
 export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
   const timer = options.timer ?? noTimer;
-  const loaded = await loadModel(fs, options.cwd, options.configs, timer);
+  const { progress } = options;
+  const loaded = await loadModel(fs, options.cwd, options.configs, timer, progress);
   if (!loaded.model) return { kind: 'invalid', diagnostics: loaded.diagnostics, texts: loaded.texts };
   const model = loaded.model;
-  const emitted = await timed(timer, 'render', () => emitAll(model, options.only));
+  const emitted = await timed(timer, 'render', () => emitAll(model, options.only), progress);
   if (emitted.diagnostics.length > 0) return { kind: 'invalid', diagnostics: emitted.diagnostics, texts: loaded.texts };
   if (options.dryRun) {
-    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)));
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
   }
   prepareOutDir(fs, options.outDir);
   // Planned under the lock: a plan made before another run's write would be stale.
   const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000 });
   try {
-    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)));
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
     return await writeAndApply(fs, options, plan, timer);
   } finally {
     await lock.release();
@@ -88,7 +93,7 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
 }
 
 function planOptions(options: GenerateOptions) {
-  return { prune: options.prune, force: options.force, emitters: options.only };
+  return { prune: options.prune, force: options.force, emitters: options.only, progress: options.progress };
 }
 
 async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer): Promise<GenerateResult> {
@@ -104,8 +109,8 @@ async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, t
     const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
-  await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush }));
+  await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush, progress: options.progress }), options.progress);
   if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
-  const apply = await timed(timer, 'apply', () => runSteps(activationCommands(activation, options.outDir), runner, onStep));
+  const apply = await timed(timer, 'apply', () => runSteps(activationCommands(activation, options.outDir), runner, onStep), options.progress);
   return { kind: 'planned', plan, written: true, activation, apply };
 }

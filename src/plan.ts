@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { EmittedFile, EmitterName } from './emitters/types.js';
 import { errorCode, isMissing, type FsLike } from './fs.js';
+import { counter, type ProgressSink } from './progress.js';
 import { emptyState, parseState, sha256, STATE_PATH, type State } from './state.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
@@ -44,6 +45,7 @@ export interface PlanOptions {
   force: boolean;
   /** Emitters that ran: stale files of the others are left alone. */
   emitters: readonly EmitterName[];
+  progress?: ProgressSink;
 }
 
 type Existing =
@@ -57,7 +59,9 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
   const inspector = new TreeInspector(fs, outDir);
   const wanted = new Set(desired.map((f) => f.path));
 
-  const planned = desired.map((file): PlannedFile => {
+  const tick = counter('plan', desired.length, options.progress);
+  const planned = desired.map((file, i): PlannedFile => {
+    tick(i + 1);
     const existing = inspector.inspect(file.path);
     const as = (action: Action, current: string | null, currentMode?: number, reason?: string) =>
       plannedFile(file.path, action, current, currentMode, file.content, file.mode, file.emitter, file.service, reason);

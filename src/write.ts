@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { FsLike } from './fs.js';
 import { isMissing, quietly } from './fs.js';
 import { TreeInspector, type Plan, type PlannedFile } from './plan.js';
+import { counter, type ProgressSink } from './progress.js';
 import { serializeState, STATE_PATH } from './state.js';
 
 export interface WriteResult {
@@ -28,6 +29,7 @@ export interface WriteOptions {
    * Absent (memfs tests), nothing is flushed.
    */
   flush?: (outDir: string) => Promise<void>;
+  progress?: ProgressSink;
 }
 
 /** syncfs(2) on the file system holding `dir`, through coreutils' `sync --file-system`. */
@@ -49,6 +51,7 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   // A few files: an fsync each (about 0.4 ms here) instead of spawning `sync` (about 15 ms, twice).
   const fsyncEach = options.flush !== undefined && writes.length + deletes.length <= FSYNC_EACH_MAX;
   const staged: Staged[] = [];
+  const tick = counter('write', writes.length, options.progress);
   try {
     const ready = new Set<string>();
     for (const file of writes) {
@@ -59,6 +62,7 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
       }
       const target = path.join(plan.outDir, file.path);
       staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode, fsyncEach), target, file });
+      tick(staged.length);
     }
   } catch (err) {
     for (const { temp } of staged) quietly(() => fs.unlinkSync(temp));

@@ -9,7 +9,7 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string> }): Promise<CliRun> {
+export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string>; stderrIsTTY?: boolean }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -18,6 +18,7 @@ export async function runCli(argv: string[], options: { cwd: string; runner?: Co
     cwd: options.cwd,
     env: options.env ?? {},
     isTTY: false,
+    stderrIsTTY: options.stderrIsTTY ?? false,
     fs: nodeFs,
     runner: options.runner ?? (async (command) => ({ command, code: 0, output: '' })),
   };
