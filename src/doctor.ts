@@ -3,8 +3,8 @@
 import * as path from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { CommandRunner } from './apply.js';
-import type { FsLike } from './fs.js';
-import { LOCAL_REPOSITORY_ROOT } from './emitters/backup.js';
+import { exists, type FsLike } from './fs.js';
+import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup.js';
 import type { Model } from './model.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
@@ -119,7 +119,7 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
 async function backupTools(ctx: DoctorContext): Promise<Finding[]> {
   const { model } = ctx;
   if (!model.host.backup.enable) return [];
-  const jobs = model.services.filter((s) => s.data.sqlite || s.data.postgres || s.data.files.length > 0);
+  const jobs = model.services.filter(hasData);
   if (jobs.length === 0) return [];
   const tools: [string, string[], string][] = [['restic', ['restic', 'version'], 'apt install restic']];
   if (jobs.some((s) => s.data.sqlite)) tools.push(['sqlite3', ['sqlite3', '--version'], 'apt install sqlite3']);
@@ -138,7 +138,7 @@ async function backupTools(ctx: DoctorContext): Promise<Finding[]> {
  */
 function backupRepository(ctx: DoctorContext): Finding[] {
   const { backup } = ctx.model.host;
-  if (!backup.enable || !ctx.model.services.some((s) => s.data.sqlite || s.data.postgres || s.data.files.length > 0)) return [];
+  if (!backup.enable || !ctx.model.services.some(hasData)) return [];
   const check = 'restic repository';
   let repository: string;
   try {
@@ -149,8 +149,8 @@ function backupRepository(ctx: DoctorContext): Finding[] {
   const findings: Finding[] = [];
   // restic reads a bare path or `local:<path>` as a local repository; anything else names a backend.
   const local = repository.startsWith('/') ? repository : repository.startsWith('local:') ? repository.slice('local:'.length) : null;
-  const under = (p: string) => path.posix.relative(LOCAL_REPOSITORY_ROOT, path.posix.normalize(p));
-  if (local !== null && (under(local).startsWith('..') || path.posix.isAbsolute(under(local)))) {
+  const fromRoot = local === null ? '' : path.posix.relative(LOCAL_REPOSITORY_ROOT, path.posix.normalize(local));
+  if (local !== null && (fromRoot.startsWith('..') || path.posix.isAbsolute(fromRoot))) {
     findings.push({
       level: 'fail',
       check,
@@ -160,19 +160,10 @@ function backupRepository(ctx: DoctorContext): Finding[] {
   } else {
     findings.push({ level: 'ok', check, detail: local === null ? repository.split(':')[0] + ' backend' : `local, under ${LOCAL_REPOSITORY_ROOT}` });
   }
-  if (!exists(ctx, backup.passwordFile)) {
+  if (!exists(ctx.fs, path.join(ctx.root, backup.passwordFile))) {
     findings.push({ level: 'fail', check: 'restic password', detail: `no ${backup.passwordFile}`, fix: `create it (mode 0600), e.g. head -c 32 /dev/urandom | base64 > ${backup.passwordFile}; keep a copy off this host` });
   }
   return findings;
-}
-
-function exists(ctx: DoctorContext, file: string): boolean {
-  try {
-    ctx.fs.statSync(path.join(ctx.root, file));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function runtimes(ctx: DoctorContext): Promise<Finding[]> {

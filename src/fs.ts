@@ -37,3 +37,13 @@ export function quietly(fn: () => void): void {
     /* best effort */
   }
 }
+
+/** Whether anything is at `p` (following symlinks, as stat does). */
+export function exists(fs: FsLike, p: string): boolean {
+  try {
+    fs.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,7 @@
 // folder means its declaration files in name order), or the default file.
 import * as path from 'node:path';
 import type { Diagnostic } from '../model.js';
-import type { FsLike } from '../fs.js';
+import { exists, type FsLike } from '../fs.js';
 import { isDeclarationFile } from './load.js';
 import type { DeclarationText } from './resolve.js';
 
@@ -53,13 +53,4 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
     }
   }
   return texts;
-}
-
-function exists(fs: FsLike, p: string): boolean {
-  try {
-    fs.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
