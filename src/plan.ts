@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { EmittedFile, EmitterName } from './emitters/types.js';
 import { errorCode, isMissing, type FsLike } from './fs.js';
 import { counter, type ProgressSink } from './progress.js';
-import { emptyState, parseState, sha256, STATE_PATH, type State } from './state.js';
+import { emptyState, parseState, sha256, STATE_PATH, type State, type StateEntry } from './state.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
 
@@ -34,6 +34,13 @@ export interface Plan {
   stale: string[];
   /** The ownership record to store once the plan is carried out. */
   nextState: State;
+  /**
+   * The record to store before the first rename: `nextState`, where each file
+   * about to be replaced also accepts its current content, and each file about
+   * to be deleted keeps its entry. A run killed between the two leaves no file
+   * the next run would take for a hand edit.
+   */
+  aheadState: State;
   /** The state file's text as read (null: none), so an unchanged record is not rewritten. */
   stateText?: string | null;
   /** A problem with the state file itself; the plan is refused while it stands, unless --force. */
@@ -58,6 +65,8 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
   const nextState: State = { files: { ...state.files } };
   const inspector = new TreeInspector(fs, outDir);
   const wanted = new Set(desired.map((f) => f.path));
+  const replaced = new Map<string, string>();
+  const deleted = new Map<string, State['files'][string]>();
 
   const tick = counter('plan', desired.length, options.progress);
   const planned = desired.map((file, i): PlannedFile => {
@@ -88,8 +97,9 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
         ? as('unchanged', file.content, existing.mode)
         : as('update', file.content, existing.mode, `mode ${octal(existing.mode)} → ${octal(file.mode)}`);
     }
-    const conflict = ownershipConflict(owned?.sha256, existing.content);
+    const conflict = ownershipConflict(owned, existing.content);
     if (conflict && !options.force) return as('conflict', existing.content, undefined, conflict);
+    if (!conflict) replaced.set(file.path, sha256(existing.content));
     record();
     return as('update', existing.content, existing.mode, conflict ? `${conflict}; overwritten because of --force` : undefined);
   });
@@ -108,14 +118,17 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
       return null;
     }
     if (existing.kind === 'blocked') return as('conflict', null, existing.reason);
-    const conflict = ownershipConflict(entry.sha256, existing.content);
+    const conflict = ownershipConflict(entry, existing.content);
     if (conflict && !options.force) return as('conflict', existing.content, `${conflict}; not deleted`);
+    deleted.set(p, entry);
     delete nextState.files[p];
     return as('delete', existing.content, conflict ? `${conflict}; deleted because of --force` : undefined);
   });
 
   const files = [...planned, ...deletions.filter((d): d is PlannedFile => d !== null)].sort((a, b) => compare(a.path, b.path));
-  return { outDir, files, stale: stale.sort(compare), nextState, stateText, ...(problem && !options.force ? { stateProblem: problem } : {}) };
+  const aheadState: State = { files: { ...nextState.files, ...Object.fromEntries(deleted) } };
+  for (const [p, previous] of replaced) aheadState.files[p] = { ...nextState.files[p], previous };
+  return { outDir, files, stale: stale.sort(compare), nextState, aheadState, stateText, ...(problem && !options.force ? { stateProblem: problem } : {}) };
 }
 
 /**
@@ -136,9 +149,10 @@ function plannedFile(
   return { path: filePath, action, current, currentMode, desired, mode, emitter, service, reason };
 }
 
-function ownershipConflict(ownedHash: string | undefined, current: string): string | null {
-  if (ownedHash === undefined) return 'not written by atelier-emit (no record in atelier/.state.json)';
-  if (ownedHash !== sha256(current)) return 'edited by hand since atelier-emit wrote it';
+function ownershipConflict(owned: StateEntry | undefined, current: string): string | null {
+  if (owned === undefined) return 'not written by atelier-emit (no record in atelier/.state.json)';
+  const hash = sha256(current);
+  if (hash !== owned.sha256 && hash !== owned.previous) return 'edited by hand since atelier-emit wrote it';
   return null;
 }
 

@@ -9,6 +9,12 @@ export interface StateEntry {
   sha256: string;
   mode: number;
   emitter: EmitterName;
+  /**
+   * Only in the record written before a run's first rename: the hash of the
+   * content being replaced, so that a run killed mid-rename leaves every file
+   * recognisably ours, old or new.
+   */
+  previous?: string;
 }
 
 export interface State {
@@ -29,7 +35,7 @@ export function parseState(text: string): State | { error: string } {
     const data = JSON.parse(text) as { files?: Record<string, StateEntry> };
     if (!data || typeof data !== 'object' || typeof data.files !== 'object' || data.files === null) return { error: 'it has no `files` table' };
     for (const [path, entry] of Object.entries(data.files)) {
-      if (typeof entry?.sha256 !== 'string' || typeof entry.mode !== 'number' || typeof entry.emitter !== 'string') {
+      if (typeof entry?.sha256 !== 'string' || typeof entry.mode !== 'number' || typeof entry.emitter !== 'string' || !['undefined', 'string'].includes(typeof entry.previous)) {
         return { error: `its entry for ${path} is malformed` };
       }
     }

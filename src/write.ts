@@ -7,7 +7,7 @@ import type { FsLike } from './fs.js';
 import { isMissing, quietly } from './fs.js';
 import { TreeInspector, type Plan, type PlannedFile } from './plan.js';
 import { counter, type ProgressSink } from './progress.js';
-import { serializeState, STATE_PATH } from './state.js';
+import { serializeState, STATE_PATH, type State } from './state.js';
 
 export interface WriteResult {
   written: string[];
@@ -69,7 +69,17 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
     throw describeFailure(err);
   }
   if (staged.length > 0 && !fsyncEach) await flush(plan.outDir);
-  renameAll(fs, staged);
+  // Write-ahead: before anything is replaced or removed, the record owns both the old and the new content.
+  let recorded = plan.stateText;
+  if (writes.length > 0 || deletes.length > 0) recorded = writeState(fs, inspector, plan, plan.aheadState, recorded, options.flush !== undefined);
+  try {
+    renameAll(fs, staged);
+  } catch (err) {
+    // The renames were undone: so is the record, and the tree is the old one again, byte for byte.
+    const statePath = path.join(plan.outDir, STATE_PATH);
+    if (recorded !== plan.stateText) quietly(() => (plan.stateText == null ? fs.unlinkSync(statePath) : atomicWrite(fs, statePath, plan.stateText, 0o644)));
+    throw err;
+  }
   removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
   for (const file of deletes) {
     const problem = inspector.folderProblem(path.posix.dirname(file.path));
@@ -80,23 +90,29 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
       if (!isMissing(err)) throw describeFailure(Object.assign(err as Error, { target: path.join(plan.outDir, file.path) }));
     }
   }
-  // The record goes last: after a crash before this point, the next run finds
-  // files it wrote with content it wants, adopts them and converges.
-  const stateText = serializeState(plan.nextState);
-  if (stateText !== plan.stateText) {
-    try {
-      ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
-      atomicWrite(fs, path.join(plan.outDir, STATE_PATH), stateText, 0o644);
-    } catch (err) {
-      throw describeFailure(err);
-    }
-  }
-  if (writes.length > 0 || deletes.length > 0 || stateText !== plan.stateText) {
+  // The final record goes last: after a crash before this point, the write-ahead
+  // record still owns every file, old or new, and the next run converges.
+  const stateChanged = writeState(fs, inspector, plan, plan.nextState, recorded, false) !== plan.stateText;
+  if (writes.length > 0 || deletes.length > 0 || stateChanged) {
     // The renames and deletions themselves are durable once their folders are.
     if (fsyncEach) syncFolders(fs, plan.outDir, [...writes, ...deletes].map((f) => path.posix.dirname(f.path)).concat(path.posix.dirname(STATE_PATH)));
     else await flush(plan.outDir);
   }
   return { written: writes.map((f) => f.path), deleted: deletes.map((f) => f.path) };
+}
+
+/** Stores `state` unless the file already holds it; returns the text now on disk. */
+function writeState(fs: FsLike, inspector: TreeInspector, plan: Plan, state: State, onDisk: string | null | undefined, durable: boolean): string | null | undefined {
+  const text = serializeState(state);
+  if (text === onDisk) return onDisk;
+  try {
+    ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
+    atomicWrite(fs, path.join(plan.outDir, STATE_PATH), text, 0o644);
+    if (durable) syncFolders(fs, plan.outDir, [path.posix.dirname(STATE_PATH)]);
+  } catch (err) {
+    throw describeFailure(err);
+  }
+  return text;
 }
 
 interface Staged {
@@ -202,14 +218,8 @@ function stageFile(fs: FsLike, target: string, content: string, mode: number, fs
 
 /** One file, atomically and durably (used for the state record and for putting a file back). */
 export function atomicWrite(fs: FsLike, target: string, content: string, mode: number): void {
-  const temp = stageFile(fs, target, content, mode);
+  const temp = stageFile(fs, target, content, mode, true);
   try {
-    const fd = fs.openSync(temp, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
     fs.renameSync(temp, target);
   } catch (err) {
     quietly(() => fs.unlinkSync(temp));

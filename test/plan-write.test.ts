@@ -229,6 +229,54 @@ describe.each([
     const names = w.fs.readdirSync(path.join(w.out, 'a')).map(String);
     expect(names.sort()).toEqual(['x.conf', 'y.conf']);
   });
+
+  it('after a run dies mid-rename, the next run owns every file, old or new, and converges either way', async () => {
+    const v = (n: number) => files(['a.conf', `a${n}\n`], ['b.conf', `b${n}\n`], ['c.conf', `c${n}\n`], ['d.conf', `d${n}\n`]);
+    for (const next of [0, 1]) {
+      const w = makeWorld();
+      await runAndWrite(w, v(0));
+      // The process dies after three renames (the write-ahead record, a.conf, b.conf): from then on nothing it asks of the file system happens.
+      let renames = 0;
+      let dead = false;
+      const dying = new Proxy(w.fs, {
+        get: (target, name) => (...args: unknown[]) => {
+          if (dead) throw new Error('killed');
+          if (name === 'renameSync' && ++renames > 3) {
+            dead = true;
+            throw new Error('killed');
+          }
+          return (target[name as keyof FsLike] as (...a: unknown[]) => unknown)(...args);
+        },
+      });
+      await expect(writePlan(dying, await run(w, v(1)))).rejects.toThrow();
+      expect(['a.conf', 'b.conf', 'c.conf', 'd.conf'].map((p) => w.read(p))).toEqual(['a1\n', 'b1\n', 'c0\n', 'd0\n']);
+      const plan = await runAndWrite(w, v(next));
+      expect(plan.files.filter((f) => f.action === 'conflict')).toEqual([]);
+      expect(['a.conf', 'b.conf', 'c.conf', 'd.conf'].map((p) => w.read(p))).toEqual([`a${next}\n`, `b${next}\n`, `c${next}\n`, `d${next}\n`]);
+      expect(actions(await run(w, v(next)))).toEqual({ 'a.conf': 'unchanged', 'b.conf': 'unchanged', 'c.conf': 'unchanged', 'd.conf': 'unchanged' });
+    }
+  });
+
+  it('still refuses a hand edit made after a run died mid-rename', async () => {
+    const w = makeWorld();
+    await runAndWrite(w, files(['a.conf', 'a0\n'], ['b.conf', 'b0\n']));
+    // Dies at the second rename: the write-ahead record is stored, no file is replaced yet.
+    let renames = 0;
+    let dead = false;
+    const dying = new Proxy(w.fs, {
+      get: (target, name) => (...args: unknown[]) => {
+        if (dead || (name === 'renameSync' && ++renames > 1)) {
+          dead = true;
+          throw new Error('killed');
+        }
+        return (target[name as keyof FsLike] as (...a: unknown[]) => unknown)(...args);
+      },
+    });
+    await expect(writePlan(dying, await run(w, files(['a.conf', 'a1\n'], ['b.conf', 'b1\n'])))).rejects.toThrow();
+    w.write('a.conf', 'a0\n# by hand\n');
+    const plan = await run(w, files(['a.conf', 'a2\n'], ['b.conf', 'b2\n']));
+    expect(actions(plan)).toEqual({ 'a.conf': 'conflict', 'b.conf': 'update' });
+  });
 });
 
 describe('durability on a real disk', () => {
@@ -261,12 +309,12 @@ describe('durability on a real disk', () => {
   };
 
   it('a few files: each file and each touched folder is fsynced, no file-system flush', async () => {
-    // The five files and the state record; folders d0, d1, d2 and atelier/.
-    expect(await writeCounting(5)).toEqual({ flushes: 0, files: 5 + 1, folders: 4 });
+    // The five files and the state record; folders d0, d1, d2 and atelier/, which is also flushed right after the record, before the renames.
+    expect(await writeCounting(5)).toEqual({ flushes: 0, files: 5 + 1, folders: 4 + 1 });
   });
 
   it('many files: one flush before the renames and one after, no fsync per file', async () => {
-    // Only the state record is fsynced on its own.
-    expect(await writeCounting(40)).toEqual({ flushes: 2, files: 1, folders: 0 });
+    // Only the state record is fsynced on its own, and its folder before the renames.
+    expect(await writeCounting(40)).toEqual({ flushes: 2, files: 1, folders: 1 });
   });
 });
