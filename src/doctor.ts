@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { CommandRunner } from './apply.js';
 import { exists, type FsLike } from './fs.js';
-import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup.js';
+import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
 import type { Model } from './model.js';
 
 export type Level = 'ok' | 'warn' | 'fail';

@@ -1,16 +1,14 @@
 // The planner: what the emitters want, against what is under --out and what the
 // ownership state says atelier-emit wrote. It reads the disk; it never writes.
 import * as path from 'node:path';
-import type { EmittedFile, EmitterName } from './emitters/types.js';
+import type { DesiredFile, EmitterName } from './emitters/types.js';
 import { errorCode, isMissing, type FsLike } from './fs.js';
 import { counter, type ProgressSink } from './progress.js';
 import { emptyState, parseState, sha256, STATE_PATH, type State, type StateEntry } from './state.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
 
-export interface DesiredFile extends EmittedFile {
-  emitter: EmitterName;
-}
+export type { DesiredFile };
 
 export interface PlannedFile {
   path: string;

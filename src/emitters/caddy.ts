@@ -15,7 +15,8 @@ import {
   type CaddyItem,
   type CaddyTopLevel,
 } from '../formats/caddyfile.js';
-import { escapeText, renderUnit, UnsafeValueError } from '../formats/unit-file.js';
+import { UnsafeValueError } from '../formats/errors.js';
+import { escapeText, renderUnit } from '../formats/unit-file.js';
 import { hashCommentHeader } from './header.js';
 import type { EmitResult, EmittedFile, Emitter } from './types.js';
 

@@ -1,12 +1,11 @@
 // The emitter registry: the one place that knows which emitters exist.
 import type { Diagnostic, Model } from '../model.js';
-import type { DesiredFile } from '../plan.js';
 import { STATE_PATH } from '../state.js';
-import { backupEmitter } from './backup.js';
+import { backupEmitter } from './backup/index.js';
 import { caddyEmitter } from './caddy.js';
 import { servicesManifest } from './manifest.js';
 import { systemdEmitter } from './systemd.js';
-import type { EmittedFile, Emitter, EmitterName } from './types.js';
+import type { DesiredFile, EmittedFile, Emitter, EmitterName } from './types.js';
 
 export const EMITTERS: readonly Emitter[] = [systemdEmitter, caddyEmitter, backupEmitter];
 export const EMITTER_NAMES: readonly EmitterName[] = ['systemd', 'caddy', 'backup', 'manifest'];

@@ -5,7 +5,8 @@ import { originOf, type Diagnostic, type HostModel, type Model, type ServiceMode
 import { nopasswdRule } from '../formats/sudoers.js';
 import { sysusers } from '../formats/sysusers.js';
 import { directory } from '../formats/tmpfiles.js';
-import { COMMENT, escapeEnvironment, escapeExec, escapeText, escapeWord, renderUnit, UnsafeValueError, type Directive, type Section } from '../formats/unit-file.js';
+import { UnsafeValueError } from '../formats/errors.js';
+import { COMMENT, escapeEnvironment, escapeExec, escapeText, escapeWord, renderUnit, type Directive, type Section } from '../formats/unit-file.js';
 import { ISOLATION, RESTRICTIONS } from './hardening.js';
 import { hashCommentHeader } from './header.js';
 import type { EmitResult, EmittedFile, Emitter } from './types.js';

@@ -19,6 +19,11 @@ export interface EmitResult {
 
 export type EmitterName = 'systemd' | 'caddy' | 'backup' | 'manifest';
 
+/** An emitted file with the emitter that made it: what the planner compares with the disk. */
+export interface DesiredFile extends EmittedFile {
+  emitter: EmitterName;
+}
+
 export interface Emitter {
   name: EmitterName;
   /** Pure: reads only the model. */

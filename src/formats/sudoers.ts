@@ -1,6 +1,6 @@
 // sudoers(5) rules. In a command, white space and `\ , : =` must be escaped with
 // a backslash; a user name of ours is a plain Linux name.
-import { UnsafeValueError } from './unit-file.js';
+import { UnsafeValueError } from './errors.js';
 
 function escapeCommandWord(word: string): string {
   // eslint-disable-next-line no-control-regex

@@ -1,6 +1,6 @@
 // sysusers.d(5) lines. Fields are separated by white space; a field with white
 // space or quotes is double-quoted with C escapes; `%` is a specifier.
-import { UnsafeValueError } from './unit-file.js';
+import { UnsafeValueError } from './errors.js';
 
 function field(value: string): string {
   // eslint-disable-next-line no-control-regex

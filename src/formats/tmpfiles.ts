@@ -1,6 +1,6 @@
 // tmpfiles.d(5) lines: a path with white space or quotes is double-quoted with
 // C escapes; `%` is a specifier.
-import { UnsafeValueError } from './unit-file.js';
+import { UnsafeValueError } from './errors.js';
 
 function quotePath(path: string): string {
   // eslint-disable-next-line no-control-regex

@@ -2,8 +2,7 @@
 // "Specifiers", systemd.service(5) "Command lines"). Emitters pass raw values;
 // every value leaves here either escaped for its directive or rejected.
 
-/** A value that cannot be written safely (a newline in a description, a NUL, …). */
-export class UnsafeValueError extends Error {}
+import { UnsafeValueError } from './errors.js';
 
 /** [key, value]; the value is already escaped for its directive. */
 export type Directive = [key: string, value: string];

@@ -1,0 +1,144 @@
+// restic's exclude files and patterns, and the limits of the line-based lists.
+import * as path from 'node:path';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+// restic's exclude files and patterns (restic 0.14, checked against restic in
+// test/backup.test.ts). Lines are trimmed, `#` lines skipped, `$VAR` expanded
+// (`$$` is a literal `$`); a pattern is matched component by component with
+// Go's filepath.Match, `**` spans components, a pattern without a leading `/`
+// matches any run of components, a leading `!` negates, the last match wins.
+
+/** One exclude-file line that restic reads back as exactly `pattern`. */
+export function excludeLine(pattern: string): string {
+  let line = pattern.replace(/\$/g, '$$$$');
+  // Leading or trailing white space would be trimmed: a one-character class keeps it.
+  line = line.replace(/^\s+/, (ws) => [...ws].map((c) => `[${c}]`).join('')).replace(/\s+$/, (ws) => [...ws].map((c) => `[${c}]`).join(''));
+  return line.startsWith('#') ? `\\${line}` : line;
+}
+
+/** A path as a pattern that matches only itself. */
+export function globEscape(p: string): string {
+  return p.replace(/[\\*?[]/g, '\\$&');
+}
+
+function splitNegation(pattern: string): { negated: boolean; glob: string } {
+  return pattern.startsWith('!') ? { negated: true, glob: pattern.slice(1) } : { negated: false, glob: pattern };
+}
+
+/** The first declared pattern that leaves `target` excluded, or null when restic keeps it. */
+export function excludingPattern(patterns: readonly string[], target: string): string | null {
+  let excludedBy: string | null = null;
+  for (const pattern of patterns) {
+    const { negated, glob } = splitNegation(pattern);
+    if (!matches(compiledPattern(glob), ['/', ...target.split('/').filter(Boolean)])) continue;
+    excludedBy = negated ? null : (excludedBy ?? pattern);
+  }
+  return excludedBy;
+}
+
+// A fleet shares its exclude patterns: each is compiled once per run (a tenth of the render time at 10,000 services).
+const compiled = new Map<string, Part[]>();
+function compiledPattern(glob: string): Part[] {
+  let parts = compiled.get(glob);
+  if (parts === undefined) {
+    parts = patternParts(glob).map(componentRegExp);
+    compiled.set(glob, parts);
+  }
+  return parts;
+}
+
+function patternParts(glob: string): string[] {
+  // Go's filepath.Clean, then split on "/"; a leading "/" anchors the pattern.
+  const cleaned = path.posix.normalize(glob).replace(/(.)\/+$/, '$1');
+  const parts = cleaned.split('/');
+  if (parts[0] === '') parts[0] = '/';
+  return parts;
+}
+
+type Part = RegExp | '**' | '/';
+
+/** Go's filepath.Match for one component, as a RegExp; throws where Go returns ErrBadPattern. */
+function componentRegExp(part: string): Part {
+  if (part === '**' || part === '/') return part;
+  const chars = [...part];
+  let re = '';
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const cls = characterClass(chars, i + 1);
+      re += cls.re;
+      i = cls.end;
+    } else {
+      if (c === '\\' && ++i >= chars.length) throw new Error('trailing backslash');
+      re += literal(chars[i]);
+    }
+  }
+  return new RegExp(`^${re}$`, 'su');
+}
+
+const literal = (c: string) => `\\u{${c.codePointAt(0)!.toString(16)}}`;
+
+/** `[...]` from just after the `[`: Go's ranges, `^` negation, `\\` escapes; returns the index of the closing `]`. */
+function characterClass(chars: string[], start: number): { re: string; end: number } {
+  let i = start;
+  const negated = chars[i] === '^';
+  if (negated) i++;
+  const escaped = () => {
+    if (i >= chars.length || chars[i] === '-' || chars[i] === ']') throw new Error('malformed class');
+    if (chars[i] === '\\') i++;
+    if (i >= chars.length) throw new Error('malformed class');
+    return chars[i++];
+  };
+  let ranges = '';
+  for (let n = 0; ; n++) {
+    if (chars[i] === ']' && n > 0) break;
+    const lo = escaped();
+    let hi = lo;
+    if (chars[i] === '-') {
+      i++;
+      hi = escaped();
+    }
+    // Go accepts a reversed range that matches nothing; a RegExp would throw.
+    if (lo.codePointAt(0)! <= hi.codePointAt(0)!) ranges += `${literal(lo)}-${literal(hi)}`;
+  }
+  return { re: `[${negated ? '^' : ''}${ranges}]`, end: i };
+}
+
+/** restic's filter.match: `**` expands to any number of components; unanchored patterns float. */
+function matches(pattern: Part[], components: string[]): boolean {
+  const star = pattern.indexOf('**');
+  if (star >= 0) {
+    for (let n = 0; n <= components.length - pattern.length + 1; n++) {
+      const expanded = [...pattern.slice(0, star), ...Array<Part>(n).fill(/^.*$/su), ...pattern.slice(star + 1)];
+      if (matches(expanded, components)) return true;
+    }
+    return false;
+  }
+  if (pattern.length === 0 || pattern.length > components.length) return pattern.length === components.length;
+  const anchored = pattern[0] === '/';
+  const first = anchored ? 0 : 1;
+  const last = anchored ? 0 : components.length - pattern.length;
+  for (let offset = last; offset >= first; offset--) {
+    if (pattern.every((p, i) => (p === '/' ? components[offset + i] === '/' : p !== '**' && p.test(components[offset + i])))) return true;
+  }
+  return false;
+}
+
+
+/** Why restic cannot read `pattern` as written, or null. */
+export function excludeProblem(pattern: string): string | null {
+  if (CONTROL.test(pattern)) return 'must be one line without control characters (the exclude file holds one pattern a line)';
+  if (pattern.trim() === '' || pattern.trim() === '!') return 'must not be empty';
+  if (/\\\s+$/.test(pattern)) return 'must not end with a backslash followed by white space';
+  try {
+    const { glob } = splitNegation(pattern);
+    patternParts(glob).forEach(componentRegExp);
+  } catch {
+    return 'is not a valid restic pattern (an unclosed `[` or a trailing `\\`)';
+  }
+  return null;
+}
