@@ -139,11 +139,7 @@ describe('--apply', () => {
 });
 
 describe('the bundle as a process', () => {
-  // Built here, not assumed: the test must run the current source.
-  beforeAll(() => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
-  });
-
+  // The bundle is built from the current source by the global set-up (test/setup/global.ts), before any test.
   it('runs the seed example with nothing but node', () => {
     const out = temp();
     const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/atelier-emit.js'), '--config', SEED, '--out', out, '--json'], { cwd: ROOT, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 // Crash safety: the CLI is killed with SIGKILL at random moments while it
 // rewrites the tree of 1,000 services. After every kill, each file holds its
 // complete old or complete new content; the next run converges.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +10,7 @@ import { LOCK_PATH } from '../src/lock.js';
 import { sha256, STATE_PATH } from '../src/state.js';
 import { readTree } from './support/cli.js';
 import { fleetYaml } from './support/fleet.js';
+import { exec } from './support/process.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin/atelier-emit.js');
@@ -17,11 +18,12 @@ const SERVICES = 1000;
 const KILLS = Number(process.env.ATELIER_CRASH_KILLS ?? 30);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-crash-'));
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+afterAll(() => fs.promises.rm(work, { recursive: true, force: true }));
 
-function runToEnd(config: string, out: string): void {
-  const r = spawnSync(process.execPath, [CLI, '--config', config, '--out', out, '--json'], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
+async function runToEnd(config: string, out: string): Promise<string> {
+  const r = await exec(process.execPath, [CLI, '--config', config, '--out', out, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
 }
 
 /** Starts the CLI and kills it after `ms`; resolves when it is gone. */
@@ -41,21 +43,20 @@ describe('killed while writing 1,000 services', () => {
   const trees: Map<string, string>[] = [];
   let fullRunMs = 0;
 
-  beforeAll(() => {
-    spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  beforeAll(async () => {
     configs.forEach((c, v) => fs.writeFileSync(c, fleetYaml(SERVICES, v)));
     for (const [v, config] of configs.entries()) {
       const out = path.join(work, `expected${v}`);
       const start = Date.now();
-      runToEnd(config, out);
+      await runToEnd(config, out);
       fullRunMs = Math.max(fullRunMs, Date.now() - start);
       trees.push(readTree(out, (p) => p === STATE_PATH || p === LOCK_PATH));
     }
-  }, 120_000);
+  }, 300_000);
 
   it(`leaves only complete old or new files after ${KILLS} kills, then converges`, async () => {
     const out = path.join(work, 'victim');
-    runToEnd(configs[0], out);
+    await runToEnd(configs[0], out);
     let interrupted = 0;
     let mixedTrees = 0;
     for (let k = 0; k < KILLS; k++) {
@@ -76,14 +77,13 @@ describe('killed while writing 1,000 services', () => {
     // The kills must really land before the run finished, or this test proves nothing.
     expect(interrupted).toBeGreaterThan(0);
 
-    runToEnd(configs[1], out);
+    await runToEnd(configs[1], out);
     const final = readTree(out, (p) => p === STATE_PATH);
     expect(final).toEqual(trees[1]);
     const state = JSON.parse(fs.readFileSync(path.join(out, STATE_PATH), 'utf8')) as { files: Record<string, { sha256: string }> };
     expect(Object.keys(state.files).sort()).toEqual([...trees[1].keys()].sort());
     for (const [p, entry] of Object.entries(state.files)) expect(entry.sha256, p).toBe(sha256(final.get(p)!));
-    const again = spawnSync(process.execPath, [CLI, '--config', configs[1], '--out', out, '--json'], { encoding: 'utf8' });
-    expect(JSON.parse(again.stdout).changed).toBe(false);
+    expect(JSON.parse(await runToEnd(configs[1], out)).changed).toBe(false);
     console.log(`crash test: ${KILLS} kills, ${interrupted} before the run finished (${mixedTrees} mid-rename); full run ${fullRunMs} ms`);
   }, 600_000);
 });

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Volume, createFsFromVolume } from 'memfs';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EmitterName } from '../src/emitters/types.js';
 import type { FsLike } from '../src/fs.js';
 import { planTree, type DesiredFile, type Plan } from '../src/plan.js';
 import { STATE_PATH } from '../src/state.js';
@@ -13,7 +14,7 @@ const OUT = '/out';
 const files = (...specs: [string, string, number?][]): DesiredFile[] =>
   specs.map(([p, content, mode]) => ({ path: p, content, mode: mode ?? 0o644, emitter: 'systemd', service: 'app' }));
 const actions = (plan: Plan) => Object.fromEntries(plan.files.map((f) => [f.path, f.action]));
-const opts = { prune: false, force: false, emitters: ['systemd', 'caddy', 'backup', 'manifest'] as const };
+const opts: { prune: boolean; force: boolean; emitters: readonly EmitterName[] } = { prune: false, force: false, emitters: ['systemd', 'caddy', 'backup', 'manifest'] };
 
 interface World {
   fs: FsLike;

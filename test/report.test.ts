@@ -4,7 +4,7 @@ import type { Plan, PlannedFile } from '../src/plan.js';
 import { jsonReport, markdownReport, textReport, unifiedDiff } from '../src/report.js';
 
 const file = (over: Partial<PlannedFile>): PlannedFile => ({ path: 'systemd/system/app.service', action: 'create', current: null, desired: 'a\nb\n', mode: 0o644, emitter: 'systemd', service: 'app', ...over });
-const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} } });
+const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} }, aheadState: { files: {} } });
 
 describe('unified diffs', () => {
   it.each(['a\nb\n', 'x\n', 'no newline', 'a\n\nb\n', ''])('a whole-file create or delete reads exactly as the diff package writes it (%j)', (content) => {

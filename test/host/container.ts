@@ -1,16 +1,16 @@
 // A booted systemd to run the emitted files in: a copy of the cached root file
 // system, booted with systemd-nspawn (no machined here: --register=no
 // --keep-unit), commands run inside through nsenter into its PID 1.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// Every command is awaited, never run synchronously: a worker blocked for a
+// minute misses vitest's RPC deadline.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CACHE_DIR, ensureRootfs } from './rootfs.js';
+import { inject } from 'vitest';
+import { exec as execProcess, run as runProcess, type ProcessResult } from '../support/process.js';
+import { CACHE_DIR, isBuilt } from './rootfs.js';
 
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type ExecResult = ProcessResult;
 
 export class HostUnavailable extends Error {}
 
@@ -30,10 +30,13 @@ export class BootedHost {
     for (const tool of ['systemd-nspawn', 'debootstrap', 'nsenter']) {
       if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new HostUnavailable(`${tool} is not installed (scripts/setup.sh installs it)`);
     }
-    const rootfs = ensureRootfs(progress);
+    // Built by the global set-up before any worker started (test/setup/global.ts).
+    const rootfs = inject('rootfs');
+    if (!rootfs || !isBuilt(rootfs)) throw new HostUnavailable(`the Debian root file system was not built: ${inject('rootfsError') ?? 'the global set-up did not run'}`);
+    progress(`booting a copy of ${rootfs}`);
     const root = path.join(CACHE_DIR, `run-${name}-${process.pid}`);
-    fs.rmSync(root, { recursive: true, force: true });
-    execFileSync('cp', ['-a', '--reflink=auto', rootfs, root]);
+    await fs.promises.rm(root, { recursive: true, force: true });
+    await runProcess('cp', ['-a', '--reflink=auto', rootfs, root]);
     let output = '';
     const nspawn = spawn('systemd-nspawn', ['-b', '--register=no', '--keep-unit', '--private-network', `--machine=${name}`, '-D', root], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,19 +50,18 @@ export class BootedHost {
   }
 
   /** Runs a command inside the container, as root, with a clean environment. */
-  exec(command: string | string[], options: { input?: string; timeoutMs?: number } = {}): ExecResult {
+  exec(command: string | string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
-    const r = spawnSync(
+    return execProcess(
       'nsenter',
       ['--target', String(this.initPid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--', '/usr/bin/env', '-i', `PATH=${PATH}`, 'HOME=/root', 'LANG=C.UTF-8', ...argv],
-      { input: options.input, encoding: 'utf8', timeout: options.timeoutMs ?? 300_000, maxBuffer: 1 << 26 },
+      { input: options.input, timeoutMs: options.timeoutMs ?? 300_000 },
     );
-    return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
   }
 
   /** Like exec, but throws with the output when the command fails. */
-  run(command: string | string[], options: { input?: string; timeoutMs?: number } = {}): string {
-    const r = this.exec(command, options);
+  async run(command: string | string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.exec(command, options);
     if (r.code !== 0) throw new Error(`inside the host, ${JSON.stringify(command)} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     return r.stdout;
   }
@@ -70,10 +72,10 @@ export class BootedHost {
   }
 
   /** Polls `check` until it returns true, for at most `ms`. */
-  async waitFor(what: string, check: () => boolean, ms: number): Promise<number> {
+  async waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<number> {
     const start = Date.now();
     while (Date.now() - start < ms) {
-      if (check()) return Date.now() - start;
+      if (await check()) return Date.now() - start;
       await sleep(250);
     }
     throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -84,8 +86,8 @@ export class BootedHost {
     try {
       await this.waitFor(
         'the container to boot',
-        () => {
-          state = this.exec(['systemctl', 'is-system-running']).stdout.trim();
+        async () => {
+          state = (await this.exec(['systemctl', 'is-system-running'], { timeoutMs: 30_000 })).stdout.trim();
           return state === 'running' || state === 'degraded';
         },
         120_000,
@@ -99,11 +101,11 @@ export class BootedHost {
 
   async shutdown(): Promise<void> {
     if (this.nspawn.exitCode === null) {
-      this.exec(['systemctl', 'poweroff', '--no-block'], { timeoutMs: 10_000 });
+      await this.exec(['systemctl', 'poweroff', '--no-block'], { timeoutMs: 10_000 });
       const exited = await Promise.race([new Promise((r) => this.nspawn.once('exit', () => r(true))), sleep(30_000).then(() => false)]);
       if (!exited) this.nspawn.kill('SIGKILL');
     }
-    fs.rmSync(this.root, { recursive: true, force: true });
+    await fs.promises.rm(this.root, { recursive: true, force: true });
   }
 }
 

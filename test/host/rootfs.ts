@@ -1,14 +1,18 @@
 // A minimal Debian 12 root file system for the booted-host tests, built once
 // with debootstrap and cached outside the repository. Node is copied from this
 // machine; Bun comes from the npm registry's package that ships its binary.
-import { execFileSync } from 'node:child_process';
+//
+// It is built by the test run's global set-up (test/setup/global.ts), before
+// any worker starts, with child processes that never block an event loop:
+// a test worker only ever boots a copy of a finished tree.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { debianMirror } from './apt-sources.js';
+import { run } from '../support/process.js';
 
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
-const MIRROR = 'http://deb.debian.org/debian';
 const SUITE = 'bookworm';
 export const BUN_PACKAGE = '@oven/bun-linux-x64-baseline@1.4.5';
 
@@ -26,17 +30,28 @@ function cacheKey(): string {
   return createHash('sha256').update(JSON.stringify({ PACKAGES, BUN_PACKAGE, RECIPE_VERSION, SUITE })).update(node).digest('hex').slice(0, 16);
 }
 
+/** Where the cached root file system is, whether or not it is built yet. */
+export function rootfsPath(): string {
+  return path.join(CACHE_DIR, `rootfs-${cacheKey()}`);
+}
+
+export function isBuilt(rootfs: string): boolean {
+  return fs.existsSync(path.join(rootfs, '.complete'));
+}
+
 /** The cached root file system, built first if needed (several minutes, once). */
-export function ensureRootfs(log: (line: string) => void = () => undefined): string {
-  const target = path.join(CACHE_DIR, `rootfs-${cacheKey()}`);
-  if (fs.existsSync(path.join(target, '.complete'))) return target;
+export async function ensureRootfs(log: (line: string) => void = () => undefined): Promise<string> {
+  const target = rootfsPath();
+  if (isBuilt(target)) return target;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const build = path.join(CACHE_DIR, `build-${process.pid}`);
   fs.rmSync(build, { recursive: true, force: true });
-  log(`building ${target} with debootstrap (${SUITE}, ${PACKAGES.length} packages)`);
-  execFileSync('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, build, MIRROR], { stdio: 'pipe', maxBuffer: 1 << 28 });
-  installNode(build);
-  installBun(build);
+  const { mirror, proxy, from } = debianMirror();
+  log(`building ${target} with debootstrap (${SUITE}, ${PACKAGES.length} packages) from ${mirror} (${from})${proxy ? ` through ${proxy}` : ''}`);
+  const env = proxy ? { ...process.env, http_proxy: proxy } : process.env;
+  await run('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, build, mirror], { env });
+  await installNode(build);
+  await installBun(build);
   configure(build);
   fs.writeFileSync(path.join(build, '.complete'), `${new Date(0).toISOString()}\n`);
   // Only a finished tree gets the cache name: an interrupted build never looks complete.
@@ -45,7 +60,7 @@ export function ensureRootfs(log: (line: string) => void = () => undefined): str
   return target;
 }
 
-function installNode(root: string): void {
+async function installNode(root: string): Promise<void> {
   const dest = path.join(root, 'usr/local/bin/node');
   fs.copyFileSync(process.execPath, dest);
   fs.chmodSync(dest, 0o755);
@@ -53,21 +68,21 @@ function installNode(root: string): void {
   const npmRoot = path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm');
   if (fs.existsSync(npmRoot)) {
     fs.mkdirSync(path.join(root, 'usr/local/lib/node_modules'), { recursive: true });
-    execFileSync('cp', ['-a', npmRoot, path.join(root, 'usr/local/lib/node_modules/npm')], { stdio: 'pipe' });
+    await run('cp', ['-a', npmRoot, path.join(root, 'usr/local/lib/node_modules/npm')]);
     fs.symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/local/bin/npm'));
   }
-  execFileSync('chroot', [root, '/usr/local/bin/node', '--version'], { stdio: 'pipe' });
+  await run('chroot', [root, '/usr/local/bin/node', '--version']);
 }
 
-function installBun(root: string): void {
+async function installBun(root: string): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bun-'));
   try {
-    const tarball = execFileSync('npm', ['pack', BUN_PACKAGE, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop()!;
-    execFileSync('tar', ['-xzf', tarball], { cwd: work });
+    const tarball = (await run('npm', ['pack', BUN_PACKAGE, '--silent'], { cwd: work })).trim().split('\n').pop()!;
+    await run('tar', ['-xzf', tarball], { cwd: work });
     const dest = path.join(root, 'usr/local/bin/bun');
     fs.copyFileSync(path.join(work, 'package/bin/bun'), dest);
     fs.chmodSync(dest, 0o755);
-    execFileSync('chroot', [root, '/usr/local/bin/bun', '--version'], { stdio: 'pipe' });
+    await run('chroot', [root, '/usr/local/bin/bun', '--version']);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { afterAll } from 'vitest';
 import { resolveDeclarations, type DeclarationText } from '../../src/declarations/resolve.js';
 import { emitAll } from '../../src/emitters/index.js';
 import type { Model } from '../../src/model.js';
-import type { DesiredFile } from '../../src/plan.js';
+import type { DesiredFile, EmittedFile } from '../../src/emitters/types.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -48,7 +48,7 @@ export function tempDirs(): (prefix: string) => string {
 }
 
 /** Writes files under `dir` with their modes; returns `dir`. */
-export function writeFiles(dir: string, files: readonly DesiredFile[]): string {
+export function writeFiles(dir: string, files: readonly EmittedFile[]): string {
   for (const f of files) {
     const target = path.join(dir, f.path);
     fs.mkdirSync(path.dirname(target), { recursive: true });
