@@ -439,7 +439,12 @@ esac
       ['-c', `while :; do if [ -e '${state}/stopped' ]; then touch '${state}/idle'; sleep 0.02; continue; fi; sqlite3 -cmd ".timeout 5000" '${db()}' "INSERT INTO rows (at) VALUES (datetime('now'))" || exit 1; done`],
       { stdio: 'ignore', uid, gid },
     );
-    await new Promise((r) => setTimeout(r, 2000));
+    // Under way when a row is committed: a condition, bounded, not a hopeful sleep.
+    const started = Date.now();
+    while (count(db()) < 20) {
+      if (Date.now() - started > 60_000) throw new Error('the writer committed fewer than 20 rows in 60 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 
   afterAll(() => {

@@ -259,12 +259,14 @@ async function zonesOfPaths(zones: Map<string, string[][]>, paths: string[]): Pr
         .on('error', reject);
     });
   try {
-    for (let tries = 0; ; tries++) {
+    // Caddy answers once it has loaded the config; bounded generously for a busy machine.
+    const started = Date.now();
+    for (;;) {
       try {
         await get('/');
         break;
       } catch (err) {
-        if (tries > 100) throw err;
+        if (Date.now() - started > 60_000) throw err;
         await new Promise((r) => setTimeout(r, 50));
       }
     }

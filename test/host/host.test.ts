@@ -183,13 +183,19 @@ describe('systemd on a booted host', () => {
     expect((await host.exec(['sudo', '-u', 'nodeapp', 'sudo', '-n', 'systemctl', 'status', 'nodeapp.service'])).code).toBe(0);
   });
 
-  it('comes back within 15 s after kill -9 of its main process', async () => {
-    await host.waitFor('nodeapp active after the restart', async () => (await isActive('nodeapp.service')) && (await mainPid('nodeapp.service')) > 0, 30_000);
+  it('is restarted by systemd (Restart=on-failure, RestartSec=10s) after kill -9 of its main process', async () => {
+    await host.waitFor('nodeapp active after the restart', async () => (await isActive('nodeapp.service')) && (await mainPid('nodeapp.service')) > 0, 60_000);
+    const restarts = async () => Number((await host.run(['systemctl', 'show', '-p', 'NRestarts', '--value', 'nodeapp.service'])).trim());
+    const before = await restarts();
     const pid = await mainPid('nodeapp.service');
     await host.run(['kill', '-9', String(pid)]);
-    const back = await host.waitFor('nodeapp to come back', async () => (await mainPid('nodeapp.service')) !== pid && (await mainPid('nodeapp.service')) > 0 && (await curl('http://127.0.0.1:3101/')).stdout.endsWith('\n200'), 15_000);
+    // Bounded by a condition (back and serving), generously for a busy machine; the time is reported, not asserted.
+    const back = await host.waitFor('nodeapp to come back', async () => (await mainPid('nodeapp.service')) !== pid && (await mainPid('nodeapp.service')) > 0 && (await curl('http://127.0.0.1:3101/')).stdout.endsWith('\n200'), 90_000);
+    expect(await restarts()).toBe(before + 1);
+    // Not before RestartSec: systemd, not something else, brought it back.
+    expect(back).toBeGreaterThanOrEqual(10_000);
     timings.restartAfterKill = back;
-  }, 60_000);
+  }, 180_000);
 
   it('passes hostile environment values through exactly (the process environment and systemctl show)', async () => {
     const declared = modelOf(fixtureTexts('hostile')).services[0].environment;
