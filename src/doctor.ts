@@ -6,6 +6,7 @@ import type { CommandRunner } from './apply.js';
 import { exists, type FsLike } from './fs.js';
 import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
 import type { Model } from './model.js';
+import { dnsEnvironment, dnsProviderModule } from './emitters/caddy-tls.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -100,10 +101,11 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
             level: 'fail',
             check: `caddy module ${module}`,
             detail: `missing (${why})`,
-            fix: `build Caddy with it: xcaddy build --with ${module === 'http.handlers.rate_limit' ? 'github.com/mholt/caddy-ratelimit' : `github.com/caddy-dns/${model.host.caddy.dnsProvider}`}`,
+            fix: `build Caddy with it: xcaddy build --with ${module === 'http.handlers.rate_limit' ? 'github.com/mholt/caddy-ratelimit' : dnsProviderModule(model.host.caddy.dnsProvider)}`,
           },
     );
   }
+  findings.push(...caddyEnvironment(ctx));
   const main = path.join(ctx.root, 'etc/caddy/Caddyfile');
   const importLine = `import ${model.host.sysconfdir}/caddy/atelier.caddy`;
   try {
@@ -114,6 +116,29 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
     findings.push({ level: 'fail', check: 'main Caddyfile', detail: 'no /etc/caddy/Caddyfile', fix: `create it with the line: ${importLine}` });
   }
   return findings;
+}
+
+/** The DNS provider's secrets reach Caddy only through its environment: each must be in the environment file. */
+function caddyEnvironment(ctx: DoctorContext): Finding[] {
+  const names = dnsEnvironment(ctx.model.host);
+  const file = ctx.model.host.caddy.environmentFile;
+  if (names.length === 0) return [];
+  const check = 'caddy environment';
+  if (file === null) {
+    return [{ level: 'warn', check, detail: `Caddy reads ${names.join(', ')} from its environment, and host.caddy.environmentFile is not set`, fix: 'set host.caddy.environmentFile to a file (mode 0600) of NAME=value lines, or give caddy.service the variables another way' }];
+  }
+  let text: string;
+  try {
+    text = String(ctx.fs.readFileSync(path.join(ctx.root, file), 'utf8'));
+  } catch {
+    return [{ level: 'fail', check, detail: `no ${file}`, fix: `create it (mode 0600) with the lines ${names.map((n) => `${n}=…`).join(', ')}` }];
+  }
+  // systemd's EnvironmentFile= syntax: NAME=value lines, `#` and `;` comments, an optional `export`.
+  const defined = new Set(text.split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*\S/.exec(l)?.[1]).filter((n): n is string => n !== undefined));
+  const missing = names.filter((n) => !defined.has(n));
+  return missing.length > 0
+    ? [{ level: 'fail', check, detail: `${file} does not set ${missing.join(', ')}`, fix: `add ${missing.map((n) => `${n}=…`).join(', ')} to ${file}, then restart caddy.service` }]
+    : [{ level: 'ok', check, detail: `${file} sets ${names.join(', ')}` }];
 }
 
 async function backupTools(ctx: DoctorContext): Promise<Finding[]> {

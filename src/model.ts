@@ -17,6 +17,8 @@ export interface Diagnostic extends Origin {
 export type Runtime = 'bun' | 'node' | 'custom';
 export type ExtraOptionType = 'port' | 'int' | 'string' | 'bool' | 'list' | 'table';
 export type TlsMode = 'dns' | 'internal' | 'acme';
+/** A DNS provider setting: a literal, or the name of an environment variable Caddy reads at start. */
+export type DnsSetting = string | { env: string };
 
 export interface RateLimitRoute {
   path: string;
@@ -96,6 +98,12 @@ export interface HostModel {
     tls: TlsMode;
     dnsProvider: string;
     dnsTokenEnv: string;
+    /** The provider's settings by name, sorted where they are written. */
+    dnsSettings: Record<string, DnsSetting>;
+    dnsResolvers: string[];
+    /** `production`, `staging` or a private CA's https:// directory URL. */
+    acmeCA: string;
+    acmeCARoot: string | null;
     environmentFile: string | null;
     trustedProxies: string[];
   };

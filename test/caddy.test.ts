@@ -57,7 +57,7 @@ function caddyFmt(text: string): string {
 
 describe('every emitted Caddy file is exactly what caddy fmt prints', () => {
   const sets: [string, { path: string; content: string }[]][] = [
-    ...['seed', 'fleet', 'hostile', 'split'].map((f): [string, { path: string; content: string }[]] => [`fixture ${f}`, emitTexts(fixtureTexts(f))]),
+    ...['seed', 'fleet', 'hostile', 'split', 'rfc2136'].map((f): [string, { path: string; content: string }[]] => [`fixture ${f}`, emitTexts(fixtureTexts(f))]),
     ...Object.entries(MODELS).map(([name, model]): [string, { path: string; content: string }[]] => {
       const r = caddyEmitter.emit(model);
       expect(r.diagnostics).toEqual([]);

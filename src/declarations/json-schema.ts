@@ -9,6 +9,7 @@ const PATTERNS: Partial<Record<string, string>> = {
   'env-name': '^[A-Za-z_][A-Za-z0-9_]*$',
   'user-name': '^[a-z][a-z0-9-]{0,30}$',
   'module-name': '^[a-z0-9_]+$',
+  'setting-name': '^[a-z][a-z0-9_]*$',
   duration: '^(\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h|d))+$',
 };
 
@@ -59,5 +60,7 @@ function toJsonSchema(field: Field): Json {
       };
     case 'any':
       return base;
+    case 'oneOf':
+      return { ...base, anyOf: field.options.map(toJsonSchema) };
   }
 }

@@ -8,7 +8,7 @@ import { PlaceholderResolver, resolveDeep, type Variable } from './placeholders.
 import { documentSchema, hostSchema, serviceSchema, type Field, type ObjectField } from './schema.js';
 import { closest } from './suggest.js';
 import { describeNode, type PMap, type PNode } from './tree.js';
-import { validateField, validateObject, type StructureContext } from './validate.js';
+import { optionFor, validateField, validateObject, type StructureContext } from './validate.js';
 import { formatProblem } from './value-formats.js';
 
 export interface DeclarationText {
@@ -200,6 +200,9 @@ export function checkFormats(field: Field, value: unknown, path: string, report:
     }
   } else if (field.kind === 'object' && value && typeof value === 'object') {
     for (const [key, f] of Object.entries(field.fields)) checkFormats(f, (value as Record<string, unknown>)[key], child(key), report);
+  } else if (field.kind === 'oneOf' && value !== undefined && value !== null) {
+    const option = optionFor(field, Array.isArray(value) ? 'list' : typeof value === 'object' ? 'map' : 'scalar');
+    if (option) checkFormats(option, value, path, report);
   }
 }
 

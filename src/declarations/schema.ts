@@ -12,6 +12,9 @@ export type StringFormat =
   | 'env-name'
   | 'user-name'
   | 'module-name'
+  | 'setting-name'
+  | 'acme-ca'
+  | 'dns-resolver'
   | 'command'
   | 'glob'
   | 'single-line';
@@ -78,8 +81,16 @@ export interface ObjectField extends Common {
 export interface AnyField extends Common {
   kind: 'any';
 }
+/** One of several shapes, told apart by the value's own shape: a scalar, a table or a list. */
+export interface OneOfField extends Common {
+  kind: 'oneOf';
+  /** At most one option per shape (scalar, table, list), so the value picks its option. */
+  options: readonly Field[];
+  /** What a message says was expected, e.g. "a string or {env: NAME}". */
+  expected: string;
+}
 
-export type Field = StringField | IntField | BoolField | EnumField | ListField | RecordField | ObjectField | AnyField;
+export type Field = StringField | IntField | BoolField | EnumField | ListField | RecordField | ObjectField | AnyField | OneOfField;
 
 const port = (description: string, extra: Partial<IntField> = {}): IntField => ({ kind: 'int', min: 1, max: 65535, description, ...extra });
 
@@ -221,8 +232,39 @@ export const hostSchema: ObjectField = {
       fields: {
         tls: { kind: 'enum', values: ['dns', 'internal', 'acme'], default: 'dns', description: 'dns, internal or acme' },
         dnsProvider: { kind: 'string', format: 'module-name', default: 'cloudflare', description: 'libdns provider module name' },
-        dnsTokenEnv: { kind: 'string', format: 'env-name', default: 'CLOUDFLARE_API_TOKEN', description: "Environment variable holding the provider's token" },
-        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'File with that token' },
+        dnsTokenEnv: { kind: 'string', format: 'env-name', default: 'CLOUDFLARE_API_TOKEN', description: "Environment variable holding the provider's token (when dnsSettings is empty)" },
+        dnsSettings: {
+          kind: 'record',
+          keyFormat: 'setting-name',
+          description: "The DNS provider's settings by name (rfc2136: server, key_name, key_alg, key); secrets as {env: NAME}",
+          values: {
+            kind: 'oneOf',
+            expected: 'a string or {env: NAME}',
+            description: 'A literal value, or {env: NAME} to read it from Caddy\'s environment at start',
+            options: [
+              { kind: 'string', format: 'single-line', description: 'A literal value, written into the Caddyfile (never a secret)' },
+              {
+                kind: 'object',
+                description: "Read from Caddy's environment at start (put NAME in host.caddy.environmentFile)",
+                fields: { env: { kind: 'string', format: 'env-name', description: 'Environment variable name' } },
+              },
+            ],
+          },
+        },
+        dnsResolvers: {
+          kind: 'list',
+          default: [],
+          items: { kind: 'string', format: 'dns-resolver', description: 'an IP address, with an optional :port' },
+          description: 'DNS servers the DNS challenge asks for the zone and its propagation (default: the system resolvers)',
+        },
+        acmeCA: {
+          kind: 'string',
+          format: 'acme-ca',
+          default: 'production',
+          description: "ACME CA: production (Caddy's default issuers), staging (Let's Encrypt staging) or a private CA's https:// directory URL",
+        },
+        acmeCARoot: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: "PEM root certificate a private ACME CA's https endpoint is signed by" },
+        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: "File with the DNS provider's secrets (Caddy's environment)" },
         trustedProxies: { kind: 'list', default: [], items: { kind: 'string', format: 'cidr', description: 'a CIDR range' }, description: 'Proxies in front of Caddy' },
       },
     },

@@ -39,7 +39,15 @@ export function expectation(field: Field): string {
       return 'a table';
     case 'any':
       return 'a value';
+    case 'oneOf':
+      return field.expected;
   }
+}
+
+/** The option of `field` whose shape is the node's: a scalar, a table or a list. */
+export function optionFor(field: Field & { kind: 'oneOf' }, shape: 'scalar' | 'map' | 'list'): Field | undefined {
+  const shapeOf = (f: Field) => (f.kind === 'object' || f.kind === 'record' ? 'map' : f.kind === 'list' ? 'list' : 'scalar');
+  return field.options.find((f) => shapeOf(f) === shape);
 }
 
 /** Validates `node` (undefined: not given) against `field`; returns the value with defaults, or undefined after an error. */
@@ -92,6 +100,10 @@ export function validateField(
     case 'object':
       if (node.kind !== 'map') return wrong();
       return validateObject(field, node, path, ctx);
+    case 'oneOf': {
+      const option = optionFor(field, node.kind);
+      return option ? validateField(option, node, path, ctx) : wrong();
+    }
   }
 }
 
@@ -128,7 +140,7 @@ function defaultOf(field: Field, path: string, ctx: StructureContext, siblings: 
     case 'list':
       return field.default ? [...field.default] : [];
     default: {
-      const d = field.default;
+      const d = field.kind === 'oneOf' ? undefined : field.default;
       if (d === undefined) {
         ctx.diagnostics.push({ ...at, message: `\`${path}\` is required: ${expectation(field)}` });
         return undefined;

@@ -37,7 +37,35 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
       return /^[a-z][a-z0-9-]{0,30}$/.test(value) ? null : 'must match ^[a-z][a-z0-9-]{0,30}$ (a Linux user name and unit name)';
     case 'module-name':
       return /^[a-z0-9_]+$/.test(value) ? null : 'must be a Caddy module name such as cloudflare or route53';
+    case 'setting-name':
+      return /^[a-z][a-z0-9_]*$/.test(value) ? null : 'must be a setting name such as api_token (lowercase letters, digits and _)';
+    case 'acme-ca':
+      return acmeCaProblem(value);
+    case 'dns-resolver':
+      return isResolver(value) ? null : 'must be an IP address with an optional port, such as 1.1.1.1, 127.0.0.1:5353 or [2606:4700::1111]:53';
   }
+}
+
+/** ACME runs over HTTPS only (RFC 8555 §6.1); a directory URL is one Caddyfile token. */
+function acmeCaProblem(value: string): string | null {
+  if (value === 'production' || value === 'staging') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be production, staging, or the https:// directory URL of an ACME CA';
+  }
+  if (url.protocol !== 'https:') return 'must be an https:// URL (ACME runs over HTTPS only)';
+  if (/[\s"'{}\\`]/.test(value)) return 'must be a URL without spaces, quotes, braces or backslashes';
+  return null;
+}
+
+function isResolver(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  if (!m) return false;
+  const address = m[1] ?? m[2];
+  return isIP(address) === (m[1] !== undefined ? 6 : 4) && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
 }
 
 function hasControl(value: string): boolean {

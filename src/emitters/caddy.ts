@@ -1,6 +1,6 @@
-// The Caddy emitter: one site per service (TLS, rate limits, reverse proxy),
-// the file that imports them all, and the drop-in that gives Caddy its DNS
-// token. It builds directive trees; src/formats/caddyfile.ts turns them into
+// The Caddy emitter: one site per service (TLS from caddy-tls.ts, rate limits,
+// reverse proxy), the file that imports them all, and the drop-in that gives
+// Caddy the DNS provider's secrets. It builds directive trees; src/formats/caddyfile.ts turns them into
 // text. Every value is checked here first, so that a value Caddy would read
 // differently becomes a diagnostic at its declaration, never a thrown error.
 import { isIP } from 'node:net';
@@ -17,6 +17,7 @@ import {
 } from '../formats/caddyfile.js';
 import { UnsafeValueError } from '../formats/errors.js';
 import { escapeText, renderUnit } from '../formats/unit-file.js';
+import { tlsItems } from './caddy-tls.js';
 import { hashCommentHeader } from './header.js';
 import type { EmitResult, EmittedFile, Emitter } from './types.js';
 
@@ -29,7 +30,7 @@ export const caddyEmitter: Emitter = {
   emit(model: Model): EmitResult {
     const diagnostics: Diagnostic[] = [];
     const files: EmittedFile[] = [];
-    const tls = tlsItems(model, diagnostics);
+    const tls = sharedTls(model, diagnostics);
     const sites: ServiceModel[] = [];
     for (const service of model.services.filter((s) => s.caddy.enable && s.domain !== null)) {
       const file = siteFile(model.host, service, tls, diagnostics);
@@ -66,28 +67,10 @@ class Problems {
 
 const hostOrigin = (model: Model, valuePath: string) => hostOriginOf(model.host, valuePath, { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 });
 
-/** The `tls` directive shared by every site, or null when a host value cannot be written. */
-function tlsItems(model: Model, diagnostics: Diagnostic[]): CaddyItem[] | null {
-  const { caddy } = model.host;
+/** The `tls` directive shared by every site (caddy-tls.ts), or null when a host value cannot be written. */
+function sharedTls(model: Model, diagnostics: Diagnostic[]): CaddyItem[] | null {
   const problems = new Problems(diagnostics, 'host');
-  switch (caddy.tls) {
-    case 'internal':
-      return [{ name: 'tls', args: ['internal'] }];
-    case 'acme':
-      return []; // Caddy's default: ACME with the HTTP and TLS-ALPN challenges.
-    case 'dns': {
-      // caddy-dns modules are named dns.providers.<name>; the token is a runtime {env.*}
-      // placeholder, so it never lands in the adapted JSON or Caddy's autosave.
-      problems.check(hostOrigin(model, 'caddy.dnsProvider'), 'caddy.dnsProvider', /^[a-z0-9_]+$/.test(caddy.dnsProvider) ? null : 'not a Caddy module name (lowercase letters, digits, _)');
-      problems.check(hostOrigin(model, 'caddy.dnsTokenEnv'), 'caddy.dnsTokenEnv', /^[A-Za-z_][A-Za-z0-9_]*$/.test(caddy.dnsTokenEnv) ? null : 'not an environment variable name');
-      if (problems.count > 0) return null;
-      return [
-        { comment: `DNS challenge: needs a Caddy built with dns.providers.${caddy.dnsProvider}` },
-        // `dns <provider> <token>`: the form of caddy-dns/cloudflare and providers that take the token as their one argument.
-        { name: 'tls', block: [{ name: 'dns', args: [caddy.dnsProvider, `{env.${caddy.dnsTokenEnv}}`] }] },
-      ];
-    }
-  }
+  return tlsItems(model.host, (valuePath, message, hint) => problems.check(hostOrigin(model, valuePath), valuePath, message, hint));
 }
 
 function siteFile(host: HostModel, s: ServiceModel, tls: CaddyItem[] | null, diagnostics: Diagnostic[]): EmittedFile | null {
