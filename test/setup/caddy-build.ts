@@ -43,7 +43,7 @@ function goEnv(tmp: string): NodeJS.ProcessEnv {
     ...process.env,
     GOMODCACHE: path.join(CACHE_DIR, 'go/mod'),
     GOCACHE: path.join(CACHE_DIR, 'go/build'),
-    GOFLAGS: '-modcacherw',
+    GOFLAGS: `${process.env.GOFLAGS ?? ''} -modcacherw`.trim(),
     GOTOOLCHAIN: 'local',
     GONOSUMDB: Object.keys(PINNED_SUMS).map((m) => m.split('@')[0]).join(','),
     CGO_ENABLED: '0',
