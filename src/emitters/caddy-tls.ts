@@ -136,7 +136,7 @@ function dnsDirective(host: HostModel, report: Check): CaddyDirective | null {
       if (report(at, isSecret(provider, name) ? 'a secret, never written into the Caddyfile' : null, `give it as {env: NAME} and put NAME=… in host.caddy.environmentFile`)) continue;
       if (report(at, tokenProblem(value))) continue;
       lines.push({ name, args: [value] });
-    } else {
+    } else if (!report(`${at}.env`, /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.env) ? null : 'not an environment variable name')) {
       lines.push({ name, args: [`{env.${value.env}}`] });
     }
   }

@@ -67,6 +67,7 @@ async function cached(name: string, parts: unknown[], log: Log, build: (dir: str
   const go = await goVersion();
   const target = path.join(CACHE_DIR, `${name}-${key(go, ...parts)}`);
   if (fs.existsSync(path.join(target, '.complete'))) return target;
+  removeAbandonedBuilds(target);
   const dir = `${target}.build-${process.pid}`;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
@@ -75,10 +76,35 @@ async function cached(name: string, parts: unknown[], log: Log, build: (dir: str
   await build(dir, goEnv(path.join(dir, 'tmp')));
   fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
   fs.writeFileSync(path.join(dir, '.complete'), `${JSON.stringify({ go, parts })}\n`);
+  if (fs.existsSync(path.join(target, '.complete'))) {
+    // Another test run finished the same build first, and its tests may be running it: keep that one.
+    fs.rmSync(dir, { recursive: true, force: true });
+    return target;
+  }
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(dir, target);
   log(`${name} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return target;
+}
+
+/** Build folders of runs that were interrupted (their process is gone). */
+function removeAbandonedBuilds(target: string): void {
+  const prefix = `${path.basename(target)}.build-`;
+  for (const entry of fs.readdirSync(path.dirname(target))) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    fs.rmSync(path.join(path.dirname(target), entry), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const TIMEOUT = 40 * 60_000;
