@@ -58,6 +58,9 @@ const FORMAT_NAMES: Record<StringFormat, string> = {
   'env-name': 'environment variable name',
   'user-name': 'user or group name',
   'module-name': 'Caddy module name',
+  'setting-name': 'setting name (`api_token`)',
+  'acme-ca': '`production`, `staging` or an `https://` ACME directory URL',
+  'dns-resolver': 'DNS server (an IP address, optional `:port`)',
   command: 'command line',
   glob: 'restic exclude pattern',
   'single-line': 'string (one line)',
@@ -86,10 +89,12 @@ function typeOf(field: Field): string {
       return 'table';
     case 'any':
       return 'any value';
+    case 'oneOf':
+      return field.expected.replace(/\{[^}]*\}/g, (m) => `\`${m}\``);
   }
 }
 
-const plural = (t: string) => t.replace(/^(string|absolute path|DNS name|CIDR range|command line|restic exclude pattern|integer)/, '$1s');
+const plural = (t: string) => t.replace(/^(string|absolute path|DNS name|DNS server|CIDR range|command line|restic exclude pattern|integer)/, '$1s');
 
 /** Function defaults are shown with the names they depend on: `/var/lib/<name>`, `<sysconfdir>/atelier/...`. */
 const SYMBOLIC: DefaultContext = { name: '<name>', siblings: { defaultPort: '`defaultPort`' }, host: { sysconfdir: '<sysconfdir>' } };
@@ -144,6 +149,10 @@ const EXAMPLES: Record<string, unknown> = {
   'host.backup.prune.keepLast': 5,
   'host.userShell': '/usr/sbin/nologin',
   'host.caddy.trustedProxies': ['173.245.48.0/20'],
+  'host.caddy.dnsSettings': { key_name: 'caddy-acme', key: { env: 'RFC2136_TSIG_SECRET' } },
+  'host.caddy.dnsResolvers': ['192.0.2.53'],
+  'host.caddy.acmeCA': 'staging',
+  'host.caddy.acmeCARoot': '/etc/caddy/internal-root.pem',
   'host.backup.environmentFile': '/etc/atelier/restic/env',
 };
 
@@ -166,6 +175,8 @@ function sampleOf(field: Field): unknown {
     case 'object':
     case 'any':
       return null;
+    case 'oneOf':
+      return sampleOf(field.options[0]);
   }
 }
 
