@@ -89,6 +89,19 @@ describe.skipIf(caddy.skip !== null)(`the plugin-built Caddy loads every fixture
   });
 });
 
+describe.skipIf(caddy.skip !== null)(`DNS provider settings as the plugin reads them${caddy.skip ? ` (skipped: ${caddy.skip})` : ''}`, () => {
+  it('literals arrive unchanged (one token each, spaces and braces included); the secret stays a placeholder', async () => {
+    const root = temp('settings');
+    const host = `host:\n  caddy:\n    dnsProvider: rfc2136\n    dnsSettings:\n      server: "} evil.example { 127.0.0.1:53"\n      key_name: "name with spaces"\n      key_alg: hmac-sha256\n      key: { env: RFC2136_TSIG_SECRET }\nservices:\n  app:\n    enable: true\n    domain: app.example.com\n`;
+    const main = path.join(root, 'Caddyfile');
+    fs.writeFileSync(main, `${installEmitted(root, [{ file: 'host.yaml', text: host }])}\n`);
+    const adapted = await caddyRun(['adapt', '--config', main, '--adapter', 'caddyfile'], root);
+    expect(adapted.code, adapted.stderr).toBe(0);
+    const providers = findAll(JSON.parse(adapted.stdout), (o) => o.provider?.name === 'rfc2136').map((o) => o.provider);
+    expect(providers).toEqual([{ name: 'rfc2136', server: '} evil.example { 127.0.0.1:53', key_name: 'name with spaces', key_alg: 'hmac-sha256', key: '{env.RFC2136_TSIG_SECRET}' }]);
+  });
+});
+
 const SECRET_FIELDS: Record<string, string[]> = { cloudflare: ['api_token', 'zone_token'], rfc2136: ['key'] };
 
 /** Every object in a JSON value for which `test` holds. */

@@ -69,6 +69,11 @@ describe('the tls directive', () => {
     expect(tlsOf(site!)).toEqual(['\ttls {', '\t\tdns cloudflare {', '\t\t\tapi_token {env.CF_DNS}', '\t\t\tzone_token {env.CF_ZONE}', '\t\t}', '\t}']);
   });
 
+  it('a literal with spaces or braces is one quoted token', () => {
+    const { site } = emit('  caddy:\n    dnsProvider: route53\n    dnsSettings:\n      profile: "} evil.example {"\n');
+    expect(tlsOf(site!)).toEqual(['\ttls {', '\t\tdns route53 {', '\t\t\tprofile "} evil.example {"', '\t\t}', '\t}']);
+  });
+
   it('Route 53 takes no token: without settings it is `dns route53` (the AWS credential chain)', () => {
     expect(tlsOf(emit('  caddy:\n    dnsProvider: route53\n').site!)).toEqual(['\ttls {', '\t\tdns route53', '\t}']);
   });
@@ -89,6 +94,7 @@ describe('refused TLS settings, each at its line', () => {
     ['a root for Let\'s Encrypt', '    acmeCA: staging\n    acmeCARoot: /etc/caddy/root.pem\n', [[4, /caddy\.acmeCARoot`.*only for a private ACME CA/]]],
     ['an ACME CA with tls internal', '    tls: internal\n    acmeCA: staging\n', [[4, /caddy\.acmeCA`.*Caddy's own local CA/]]],
     ['resolvers without the DNS challenge', '    tls: acme\n    dnsResolvers: [1.1.1.1]\n', [[4, /caddy\.dnsResolvers`.*only used with tls: dns/]]],
+    ['a literal Caddy would replace from its environment before reading the file', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: "{$DNS_SERVER}"\n      key_name: k\n      key_alg: hmac-sha256\n      key: { env: K }\n', [[5, /caddy\.dnsSettings\.server`.*\{\$NAME\}` is replaced from Caddy's environment/]]],
     ['a secret by its name, for a provider we do not know', '    dnsProvider: gandi\n    dnsSettings:\n      api_key: abc\n', [[5, /caddy\.dnsSettings\.api_key`.*a secret/]]],
   ])('%s', (_what, hostYaml, expected) => {
     const { site, diagnostics } = emit(`  caddy:\n${hostYaml}`);
