@@ -86,7 +86,7 @@ describe('the tls directive', () => {
 
 describe('refused TLS settings, each at its line', () => {
   it.each<[string, string, [number, RegExp][]]>([
-    ['a literal secret', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: 192.0.2.53\n      key_name: k\n      key_alg: hmac-sha256\n      key: c2VjcmV0\n', [[8, /caddy\.dnsSettings\.key`.*a secret, never written into the Caddyfile \(give it as \{env: NAME\}/]]],
+    ['a literal secret', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: 192.0.2.53\n      key_name: k\n      key_alg: hmac-sha256\n      key: c2VjcmV0\n', [[8, /caddy\.dnsSettings\.key`.*rfc2136 provider's key is a secret, which only Caddy's environment may hold \(give it as \{env: NAME\}/]]],
     ['a setting the provider does not have', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: 192.0.2.53\n      keyname: k\n      key_name: k\n      key_alg: hmac-sha256\n      key: { env: K }\n', [[6, /the rfc2136 provider has no setting `keyname` \(did you mean `key_name`\?\)/]]],
     ['a required setting missing', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: 192.0.2.53\n      key: { env: K }\n', [[5, /the rfc2136 provider needs key_alg, key_name too/]]],
     ['RFC 2136 without settings', '    dnsProvider: rfc2136\n', [[3, /the rfc2136 provider needs the settings key, key_alg, key_name, server/]]],
@@ -95,7 +95,7 @@ describe('refused TLS settings, each at its line', () => {
     ['an ACME CA with tls internal', '    tls: internal\n    acmeCA: staging\n', [[4, /caddy\.acmeCA`.*Caddy's own local CA/]]],
     ['resolvers without the DNS challenge', '    tls: acme\n    dnsResolvers: [1.1.1.1]\n', [[4, /caddy\.dnsResolvers`.*only used with tls: dns/]]],
     ['a literal Caddy would replace from its environment before reading the file', '    dnsProvider: rfc2136\n    dnsSettings:\n      server: "{$DNS_SERVER}"\n      key_name: k\n      key_alg: hmac-sha256\n      key: { env: K }\n', [[5, /caddy\.dnsSettings\.server`.*\{\$NAME\}` is replaced from Caddy's environment/]]],
-    ['a secret by its name, for a provider we do not know', '    dnsProvider: gandi\n    dnsSettings:\n      api_key: abc\n', [[5, /caddy\.dnsSettings\.api_key`.*a secret/]]],
+    ['a secret by its name, for a provider we do not know', '    dnsProvider: gandi\n    dnsSettings:\n      api_key: abc\n', [[5, /caddy\.dnsSettings\.api_key`.*the gandi provider's api_key is a secret/]]],
   ])('%s', (_what, hostYaml, expected) => {
     const { site, diagnostics } = emit(`  caddy:\n${hostYaml}`);
     expect(site).toBeUndefined();

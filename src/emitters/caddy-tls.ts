@@ -133,7 +133,7 @@ function dnsDirective(host: HostModel, report: Check): CaddyDirective | null {
     }
     const value: DnsSetting = dnsSettings[name];
     if (typeof value === 'string') {
-      if (report(at, isSecret(provider, name) ? 'a secret, never written into the Caddyfile' : null, `give it as {env: NAME} and put NAME=… in host.caddy.environmentFile`)) continue;
+      if (report(at, isSecret(provider, name) ? `the ${provider} provider's ${name} is a secret, which only Caddy's environment may hold` : null, `give it as {env: NAME} and put NAME=… in host.caddy.environmentFile`)) continue;
       if (report(at, tokenProblem(value))) continue;
       lines.push({ name, args: [value] });
     } else if (!report(`${at}.env`, /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.env) ? null : 'not an environment variable name')) {
