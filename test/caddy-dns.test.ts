@@ -126,7 +126,7 @@ function fetchText(url: string, ca: string): Promise<string> {
 }
 
 /** The host file of an RFC 2136 site: the README's example, pointed at the local BIND and Pebble. */
-const hostFile = (o: { dnsPort: number; directory: string; caRoot: string; envFile: string; upstream: number; domain: string }) => `
+const hostFile = (o: { dnsPort: number; directory: string; caRoot: string | null; envFile: string; upstream: number; domain: string }) => `
 host:
   caddy:
     dnsProvider: rfc2136
@@ -136,8 +136,7 @@ host:
       key_alg: hmac-sha256
       key: { env: RFC2136_TSIG_SECRET }
     dnsResolvers: [127.0.0.1:${o.dnsPort}]
-    acmeCA: ${o.directory}
-    acmeCARoot: ${o.caRoot}
+    acmeCA: ${o.directory}${o.caRoot ? `\n    acmeCARoot: ${o.caRoot}` : ''}
     environmentFile: ${o.envFile}
 services:
   app:
@@ -174,10 +173,10 @@ describe.skipIf(skip !== null)(`a certificate through a real DNS-01 challenge${s
   });
 
   /** Writes the emitted tree for `domain` and runs Caddy on it with `key` in its environment file; returns Caddy and its HTTPS port. */
-  async function startCaddy(name: string, domain: string, key: string): Promise<{ caddy: Running; port: number; root: string }> {
+  async function startCaddy(name: string, domain: string, key: string, caRoot: string | null = acme.listenerRoot): Promise<{ caddy: Running; port: number; root: string }> {
     const root = temp(name);
     const envFile = writeFile(path.join(root, 'caddy.env'), `RFC2136_TSIG_SECRET=${key}\n`, 0o600);
-    const importLine = installEmitted(root, [{ file: 'host.yaml', text: hostFile({ dnsPort: dns.port, directory: acme.directory, caRoot: acme.listenerRoot, envFile, upstream: upstreamPort, domain }) }]);
+    const importLine = installEmitted(root, [{ file: 'host.yaml', text: hostFile({ dnsPort: dns.port, directory: acme.directory, caRoot, envFile, upstream: upstreamPort, domain }) }]);
     // The drop-in systemd would use: Caddy gets the key from the environment file, never from the Caddyfile.
     expect(fs.readFileSync(path.join(root, 'etc/systemd/system/caddy.service.d/atelier.conf'), 'utf8')).toContain(`EnvironmentFile=${envFile}\n`);
     expect(fs.readFileSync(path.join(root, 'etc/caddy/sites/app.caddy'), 'utf8')).not.toContain(key);
@@ -224,8 +223,27 @@ describe.skipIf(skip !== null)(`a certificate through a real DNS-01 challenge${s
     expect(dns.server.output).toMatch(new RegExp(`signer "${KEY_NAME}" approved`));
     expect(dns.server.output).toMatch(/adding an RR at '_acme-challenge\.app\.atelier\.test' TXT/);
     expect(server.output).toMatch(/"challenge_type":"dns-01"/);
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dns.port}`]);
+    await waitFor('Caddy to remove the challenge record', async () => {
+      try {
+        await resolver.resolveTxt(`_acme-challenge.${domain}`);
+        return undefined;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ENOTFOUND' || (err as NodeJS.ErrnoException).code === 'ENODATA' ? true : undefined;
+      }
+    }, 30_000);
     console.log(`issued: subject alt names ${served.cert.subjectaltname}; issuer ${served.cert.issuer.CN}; valid ${served.cert.valid_from} – ${served.cert.valid_to}`);
   }, 200_000);
+
+  it('without acmeCARoot Caddy does not trust the private CA\'s endpoint, and says so', async () => {
+    const { caddy: server } = await startCaddy('caddy-noroot', `noroot.${ZONE}`, secret, null);
+    const line = await waitFor('Caddy to report the untrusted CA', () => {
+      if (!server.alive) throw new Error(`caddy exited:\n${server.output}`);
+      return server.output.split('\n').find((l) => /certificate signed by unknown authority/.test(l));
+    }, 120_000);
+    expect(line).toContain(acme.directory);
+  }, 150_000);
 
   it('a wrong TSIG key fails with Caddy\'s own error naming the refused update', async () => {
     const { caddy: server } = await startCaddy('caddy-badkey', `bad.${ZONE}`, randomBytes(32).toString('base64'));
