@@ -215,7 +215,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
   }
   if (io.env.ATELIER_EMIT_PROFILE) io.stderr(`atelier-emit-profile ${JSON.stringify({ phases, maxRssKb: process.resourceUsage().maxRSS })}\n`);
   const { plan } = result;
-  if (format === 'json') io.stdout(`${JSON.stringify({ ...jsonReport(plan), written: result.written }, null, 2)}\n`);
+  if (format === 'json') io.stdout(`${JSON.stringify({ ...jsonReport(plan, { contents: dryRun }), written: result.written }, null, 2)}\n`);
   else if (format === 'markdown') io.stdout(markdownReport(plan));
   else io.stdout(textReport(plan, { diff: dryRun, color }));
   if (result.refused) {

@@ -61,9 +61,26 @@ function wholeFilePatch(oldName: string, newName: string, sign: '+' | '-', conte
   return [`--- ${oldName}`, `+++ ${newName}`, `@@ ${range} @@`, ...body].join('\n');
 }
 
+export interface JsonFile {
+  path: string;
+  action: Action;
+  service?: string;
+  reason?: string;
+  /**
+   * With contents (a dry run's report): what a changed or conflicting file holds now and
+   * would hold (null: absent), so a caller shows its own diff (the Ansible collection does).
+   */
+  before?: string | null;
+  after?: string | null;
+}
+
+export interface JsonOptions {
+  contents?: boolean;
+}
+
 export interface JsonReport {
   changed: boolean;
-  files: { path: string; action: Action; service?: string; reason?: string }[];
+  files: JsonFile[];
   restart: string[];
   reload: string[];
   start: string[];
@@ -71,13 +88,21 @@ export interface JsonReport {
   daemonReload: boolean;
   conflicts: { path: string; reason: string }[];
   stale: string[];
+  /** Why the run is (or would be) refused as a whole, as a real run says it; absent when it is not. */
+  refused?: string;
 }
 
-export function jsonReport(plan: Plan): JsonReport {
+export function jsonReport(plan: Plan, options: JsonOptions = {}): JsonReport {
   const activation = activationOf(plan);
   return {
     changed: plan.files.some((f) => isChange(f.action)),
-    files: plan.files.map((f) => ({ path: f.path, action: f.action, ...(f.service ? { service: f.service } : {}), ...(f.reason ? { reason: f.reason } : {}) })),
+    files: plan.files.map((f) => ({
+      path: f.path,
+      action: f.action,
+      ...(f.service ? { service: f.service } : {}),
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(options.contents && f.action !== 'unchanged' ? { before: f.current, after: f.desired } : {}),
+    })),
     restart: activation.restart,
     reload: activation.reload,
     start: activation.start,
@@ -85,7 +110,15 @@ export function jsonReport(plan: Plan): JsonReport {
     daemonReload: activation.daemonReload,
     conflicts: plan.files.filter((f) => f.action === 'conflict').map((f) => ({ path: f.path, reason: f.reason ?? '' })),
     stale: plan.stale,
+    ...(refusal(plan) ? { refused: refusal(plan)! } : {}),
   };
+}
+
+/** The reason a write of this plan is refused (conflicts or a damaged state), or null. */
+export function refusal(plan: Plan): string | null {
+  const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
+  if (plan.stateProblem) return plan.stateProblem;
+  return conflicts > 0 ? `${conflicts} ${conflicts === 1 ? 'file' : 'files'} would overwrite or delete what atelier-emit does not own; use --force to allow` : null;
 }
 
 /** Host-wide files first, then each service's, in name order. */

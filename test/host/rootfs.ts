@@ -1,6 +1,9 @@
 // A minimal Debian 12 root file system for the booted-host tests, built once
-// with debootstrap and cached outside the repository. Node is copied from this
-// machine; Bun comes from the npm registry's package that ships its binary.
+// with debootstrap and cached outside the repository. Node is Debian's own
+// `nodejs` package (18): the CLI must run on what the distribution ships. npm
+// (for the apps' `npm ci`) is npm 10 from the registry, the last line that
+// supports Node 18 (this machine's npm 11 needs Node 20); Bun comes from the
+// npm registry's package that ships its binary.
 //
 // It is built by the test run's global set-up (test/setup/global.ts), before
 // any worker starts, with child processes that never block an event loop:
@@ -15,19 +18,22 @@ import { run } from '../support/process.js';
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
 const SUITE = 'bookworm';
 export const BUN_PACKAGE = '@oven/bun-linux-x64-baseline@1.4.5';
+export const NPM_PACKAGE = 'npm@10.9.9';
 
 /** What the services, their backups and the checks need inside the host. */
 export const PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'libnss-systemd', 'sudo', 'git', 'curl', 'ca-certificates',
   'sqlite3', 'restic', 'postgresql', 'caddy', 'procps', 'iproute2', 'util-linux', 'libnss3-tools',
+  // The CLI runs on Debian's Node; Ansible's modules need Python (and python3-apt for apt deb=);
+  // `man atelier-emit` needs man-db.
+  'nodejs', 'python3', 'python3-apt', 'man-db',
 ];
 
 /** Bump when the build steps change, so an old cache is not reused. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 function cacheKey(): string {
-  const node = fs.readFileSync(process.execPath);
-  return createHash('sha256').update(JSON.stringify({ PACKAGES, BUN_PACKAGE, RECIPE_VERSION, SUITE })).update(node).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify({ PACKAGES, BUN_PACKAGE, NPM_PACKAGE, RECIPE_VERSION, SUITE })).digest('hex').slice(0, 16);
 }
 
 /** Where the cached root file system is, whether or not it is built yet. */
@@ -50,7 +56,8 @@ export async function ensureRootfs(log: (line: string) => void = () => undefined
   log(`building ${target} with debootstrap (${SUITE}, ${PACKAGES.length} packages) from ${mirror} (${from})${proxy ? ` through ${proxy}` : ''}`);
   const env = proxy ? { ...process.env, http_proxy: proxy } : process.env;
   await run('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, build, mirror], { env });
-  await installNode(build);
+  await run('chroot', [build, '/usr/bin/node', '--version']);
+  await installNpm(build);
   await installBun(build);
   configure(build);
   fs.writeFileSync(path.join(build, '.complete'), `${new Date(0).toISOString()}\n`);
@@ -60,18 +67,20 @@ export async function ensureRootfs(log: (line: string) => void = () => undefined
   return target;
 }
 
-async function installNode(root: string): Promise<void> {
-  const dest = path.join(root, 'usr/local/bin/node');
-  fs.copyFileSync(process.execPath, dest);
-  fs.chmodSync(dest, 0o755);
-  // npm, for `npm ci --omit=dev` on first start: the machine's npm, beside node.
-  const npmRoot = path.resolve(path.dirname(process.execPath), '../lib/node_modules/npm');
-  if (fs.existsSync(npmRoot)) {
-    fs.mkdirSync(path.join(root, 'usr/local/lib/node_modules'), { recursive: true });
-    await run('cp', ['-a', npmRoot, path.join(root, 'usr/local/lib/node_modules/npm')]);
+/** npm 10 beside Debian's node (Debian's own `npm` package pulls in hundreds of node-* packages). */
+async function installNpm(root: string): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-npm-'));
+  try {
+    const tarball = (await run('npm', ['pack', NPM_PACKAGE, '--silent'], { cwd: work })).trim().split('\n').pop()!;
+    const dest = path.join(root, 'usr/local/lib/node_modules/npm');
+    fs.mkdirSync(dest, { recursive: true });
+    await run('tar', ['-xzf', path.join(work, tarball), '-C', dest, '--strip-components=1']);
     fs.symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/local/bin/npm'));
+    fs.symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', path.join(root, 'usr/local/bin/npx'));
+    await run('chroot', [root, '/usr/local/bin/npm', '--version']);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  await run('chroot', [root, '/usr/local/bin/node', '--version']);
 }
 
 async function installBun(root: string): Promise<void> {
