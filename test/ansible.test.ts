@@ -1,68 +1,149 @@
-// The Ansible role with the real ansible-playbook against localhost, writing
-// into a temporary folder: changed once, then not; check mode writes nothing
-// and shows the diff.
+// The atelier.emit collection with the real ansible-playbook, against this
+// machine (local connection), writing into a temporary folder without
+// activation: installed from the tarball ansible-galaxy builds; changed once,
+// then not; the declarations folder mirrors the list with its layout; check
+// mode predicts the real run exactly and writes nothing; errors write nothing.
+// test/host/ansible.test.ts deploys a booted host with activation.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTree } from './support/cli.js';
-import { exec } from './support/process.js';
+import { diffBlocks, installCollection, lineChanges, playbook, snapshot } from './support/ansible.js';
 
 const ROOT = path.resolve(__dirname, '..');
-const PLAYBOOK = path.join(ROOT, 'examples/ansible');
 const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 
-describe('the Ansible role', () => {
+const SITE = `- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: atelier services
+      atelier.emit.deploy:
+        src: "{{ playbook_dir }}/atelier"
+        declarations: "{{ declarations }}"
+        config_dir: "{{ work }}/declarations"
+        out: "{{ work }}/etc"
+        apply: false
+        command: ["{{ node }}", "${path.join(ROOT, 'dist/atelier-emit.mjs')}"]
+`;
+
+const app = (name: string, port: number, greeting = 'hello') => `services:
+  ${name}:
+    description: ${name} under test
+    runtime: node
+    entryPoint: server.js
+    enable: true
+    port: ${port}
+    caddy:
+      enable: false
+    environment:
+      GREETING: ${greeting}
+`;
+
+describe('the atelier.emit collection (local, no activation)', () => {
   let work: string;
-  let declaration: string;
-  const play = async (...extra: string[]) => {
-    const vars = {
-      atelier_out: path.join(work, 'etc'),
-      atelier_bundle_dest: path.join(work, 'lib/atelier-emit.mjs'),
-      atelier_config_dir: path.join(work, 'declarations'),
-      atelier_manage_units: false,
-      atelier_become: false,
-      atelier_node: process.execPath,
-      atelier_declarations: [declaration],
-    };
-    const r = await exec('ansible-playbook', ['-i', 'inventory.ini', 'site.yml', '-e', JSON.stringify(vars), ...extra], {
-      cwd: PLAYBOOK,
-      env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false' },
-    });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const recap = /localhost\s*: ok=(\d+)\s+changed=(\d+)/.exec(r.stdout);
-    return { out: r.stdout, changed: Number(recap?.[2]) };
+  let collections: string;
+  const play = async (declarations: string[], ...extra: string[]) =>
+    playbook(['-i', 'localhost,', 'site.yml', '-e', JSON.stringify({ work, node: process.execPath, declarations }), ...extra], { cwd: work, collections });
+  const etc = () => snapshot(path.join(work, 'etc'), (p) => p === 'atelier/.lock');
+  const declared = () => snapshot(path.join(work, 'declarations'));
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(work, 'atelier', rel)), { recursive: true });
+    fs.writeFileSync(path.join(work, 'atelier', rel), text);
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     expect(hasAnsible, 'ansible-playbook must be installed (scripts/setup.sh installs ansible-core)').toBe(true);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-ansible-'));
-    declaration = path.join(work, 'atelier.yaml');
-    fs.writeFileSync(declaration, fs.readFileSync(path.join(ROOT, 'fixtures/seed/atelier.yaml'), 'utf8'));
+    collections = await installCollection();
+    fs.writeFileSync(path.join(work, 'site.yml'), SITE);
+    write('a/app.yaml', app('alpha', 3201));
+    write('b/app.yaml', app('beta', 3202));
+  }, 120_000);
+  afterAll(async () => {
+    await fs.promises.rm(work, { recursive: true, force: true });
+    await fs.promises.rm(collections, { recursive: true, force: true });
   });
-  afterAll(() => fs.promises.rm(work, { recursive: true, force: true }));
 
-  it('reports changed on the first run and nothing on the second', async () => {
-    const first = await play();
-    expect(first.changed).toBeGreaterThan(0);
-    expect(first.out).toMatch(/TASK \[atelier_emit : Emit units, sites and backups\][^\n]*\nchanged: \[localhost\]/);
-    expect(first.out).toContain('atelier-emit handlers: restart=[] start=');
-    expect(fs.existsSync(path.join(work, 'etc/systemd/system/myapp.service'))).toBe(true);
-    const second = await play();
-    expect(second.changed).toBe(0);
+  it('deploys two equally named files by their relative paths, then reports nothing changed', async () => {
+    const first = await play(['a/app.yaml', 'b/app.yaml']);
+    expect(first.code, first.out).toBe(0);
+    expect(first.changed).toBe(1);
+    expect([...declared().keys()].sort()).toEqual(['a/app.yaml', 'b/app.yaml']);
+    // Each unit names its declaration by the relative path it has on the host.
+    expect(etc().get('systemd/system/alpha.service')).toContain('# Generated by atelier-emit from a/app.yaml.');
+    expect(etc().get('systemd/system/beta.service')).toContain('# Generated by atelier-emit from b/app.yaml.');
+    const second = await play(['a/app.yaml', 'b/app.yaml']);
+    expect(second.code, second.out).toBe(0);
+    expect(second.changed, second.out).toBe(0);
   }, 300_000);
 
-  it('check mode writes nothing and prints the diff', async () => {
-    const before = readTree(path.join(work, 'etc'));
-    fs.writeFileSync(declaration, fs.readFileSync(declaration, 'utf8').replace('defaultPort: 3000', 'defaultPort: 3005'));
-    const check = await play('--check', '--diff');
-    // Ansible prints the lines JSON-encoded: the quotes may come escaped.
-    expect(check.out).toMatch(/\+Environment=\\?"PORT=3005\\?"/);
-    expect(check.out).toMatch(/Emit units, sites and backups\][^\n]*\nchanged/);
-    expect(readTree(path.join(work, 'etc'))).toEqual(before);
-    const apply = await play();
-    expect(apply.changed).toBeGreaterThan(0);
-    expect(apply.out).toContain('restart=[\'myapp.service\']');
+  it('check mode shows the one-line change as before/after per file, writes nothing, and the real run does exactly that', async () => {
+    const before = etc();
+    const declaredBefore = declared();
+    write('a/app.yaml', app('alpha', 3201, 'bonjour'));
+    const check = await play(['a/app.yaml', 'b/app.yaml'], '--check', '--diff');
+    expect(check.code, check.out).toBe(0);
+    expect(check.changed).toBe(1);
+    expect(etc()).toEqual(before);
+    expect(declared()).toEqual(declaredBefore);
+    const predicted = diffBlocks(check.out);
+    expect(predicted.find((d) => d.path.endsWith('declarations/a/app.yaml'))).toMatchObject({ removed: ['      GREETING: hello'], added: ['      GREETING: bonjour'] });
+    expect(predicted.find((d) => d.path.endsWith('etc/systemd/system/alpha.service'))).toMatchObject({ removed: ['Environment="GREETING=hello"'], added: ['Environment="GREETING=bonjour"'] });
+
+    const real = await play(['a/app.yaml', 'b/app.yaml'], '--diff');
+    expect(real.code, real.out).toBe(0);
+    expect(real.changed).toBe(1);
+    const after = etc();
+    const actual = [...new Set([...before.keys(), ...after.keys()])]
+      .filter((p) => p !== 'atelier/.state.json' && before.get(p) !== after.get(p))
+      .map((p) => ({ path: path.join(work, 'etc', p), ...lineChanges(before.get(p) ?? '', after.get(p) ?? '') }));
+    const predictedTree = predicted.filter((d) => d.path.startsWith(path.join(work, 'etc')));
+    expect(predictedTree.sort((x, y) => (x.path < y.path ? -1 : 1))).toEqual(actual.sort((x, y) => (x.path < y.path ? -1 : 1)));
+  }, 300_000);
+
+  it('removing a file from the list deletes it on the host and prunes what it declared', async () => {
+    const r = await play(['a/app.yaml'], '--diff');
+    expect(r.code, r.out).toBe(0);
+    expect(r.changed).toBe(1);
+    expect([...declared().keys()]).toEqual(['a/app.yaml']);
+    expect(fs.existsSync(path.join(work, 'declarations/b'))).toBe(false);
+    expect([...etc().keys()].filter((p) => p.includes('beta'))).toEqual([]);
+    expect(etc().has('systemd/system/alpha.service')).toBe(true);
+    expect(r.out).toMatch(/--- before: \S+\/etc\/systemd\/system\/beta\.service\n\+\+\+ after: /);
+  }, 300_000);
+
+  it('refuses a hand-edited file in check mode as the real run does, and writes nothing either way', async () => {
+    const unit = path.join(work, 'etc/systemd/system/alpha.service');
+    fs.appendFileSync(unit, '# edited by hand\n');
+    write('b/app.yaml', app('beta', 3202));
+    const before = etc();
+    const declaredBefore = declared();
+    for (const extra of [['--check'], []]) {
+      const r = await play(['a/app.yaml', 'b/app.yaml'], ...extra);
+      expect(r.code, r.out).not.toBe(0);
+      expect(r.failed).toBe(1);
+      expect(r.out).toContain('atelier-emit would refuse the write');
+      expect(r.out).toContain('systemd/system/alpha.service');
+      expect(etc()).toEqual(before);
+      expect(declared()).toEqual(declaredBefore);
+    }
+    fs.writeFileSync(unit, fs.readFileSync(unit, 'utf8').replace('# edited by hand\n', ''));
+  }, 300_000);
+
+  it('refuses invalid declarations, the same path twice, and paths outside src, with nothing written', async () => {
+    write('broken.yaml', 'services:\n  alpha:\n    port: not-a-port\n');
+    const before = etc();
+    const declaredBefore = declared();
+    const broken = await play(['a/app.yaml', 'broken.yaml']);
+    expect(broken.failed, broken.out).toBe(1);
+    expect(broken.out).toContain('broken.yaml:3:');
+    const twice = await play(['a/app.yaml', 'a/app.yaml']);
+    expect(twice.out).toContain('the same declaration is listed twice: a/app.yaml');
+    const outside = await play(['a/app.yaml', '../site.yml']);
+    expect(outside.out).toContain("declaration '../site.yml': give a plain path relative to src");
+    expect(etc()).toEqual(before);
+    expect(declared()).toEqual(declaredBefore);
   }, 300_000);
 });
