@@ -19,11 +19,11 @@ _atelier_emit() {
       while IFS= read -r f; do
         if [[ -d $f || $f == *.yaml || $f == *.yml || $f == *.toml || $f == *.json ]]; then COMPREPLY+=("$f"); fi
       done < <(compgen -f -- "$cur")
-      compopt -o filenames 2>/dev/null
+      compopt -o filenames 2>/dev/null || true  # outside a completion (a test) compopt fails
       return ;;
     -o|--out|--root)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
-      compopt -o filenames 2>/dev/null
+      compopt -o filenames 2>/dev/null || true  # outside a completion (a test) compopt fails
       return ;;
     --format)
       mapfile -t COMPREPLY < <(compgen -W 'text markdown json' -- "$cur")
@@ -32,7 +32,7 @@ _atelier_emit() {
       # A comma-separated list: complete the last name.
       local done=${cur%"${cur##*,}"}
       mapfile -t COMPREPLY < <(compgen -P "$done" -W 'systemd caddy backup manifest' -- "${cur##*,}")
-      compopt -o nospace 2>/dev/null
+      compopt -o nospace 2>/dev/null || true  # outside a completion (a test) compopt fails
       return ;;
   esac
 
