@@ -58,4 +58,20 @@ describe('reports', () => {
     expect(report).toMatchObject({ changed: true, restart: ['app.service'], reload: [], daemonReload: true });
     expect(report.files.map((f) => f.action)).toEqual(['update', 'update', 'unchanged']);
   });
+
+  it('json with contents (a dry run): before and after of each changed file, none for unchanged ones', () => {
+    const report = jsonReport(p, { contents: true });
+    expect(report.files[1]).toEqual({ path: 'systemd/system/app.service', action: 'update', service: 'app', before: 'Environment="PORT=3000"\n', after: 'Environment="PORT=3001"\n' });
+    expect(report.files[2]).not.toHaveProperty('before');
+    const created = jsonReport(plan([file({})]), { contents: true }).files[0];
+    expect([created.before, created.after]).toEqual([null, 'a\nb\n']);
+    expect(jsonReport(p).files[1]).not.toHaveProperty('before');
+  });
+
+  it('json: refused says why a write would be refused, as the real run says it', () => {
+    expect(jsonReport(p)).not.toHaveProperty('refused');
+    const conflicted = plan([file({ action: 'conflict', current: 'x\n', reason: 'edited by hand' })]);
+    expect(jsonReport(conflicted).refused).toBe('1 file would overwrite or delete what atelier-emit does not own; use --force to allow');
+    expect(jsonReport({ ...p, stateProblem: 'atelier/.state.json is damaged' }).refused).toBe('atelier/.state.json is damaged');
+  });
 });
