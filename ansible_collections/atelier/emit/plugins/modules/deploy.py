@@ -177,7 +177,8 @@ def main():
     command = list(p['command'])
     found = module.get_bin_path(command[0]) if not os.path.isabs(command[0]) else command[0]
     if not found:
-        module.fail_json(msg='%s is not installed on the target (the role atelier.emit.deploy installs it)' % command[0])
+        module.fail_json(msg='%s is not installed on the target (the role atelier.emit.deploy installs it; in check mode on a host '
+                             'that never had it, nothing can be predicted before the first real run)' % command[0])
     command[0] = found
     config_dir, out = p['config_dir'], p['out']
     configs = []
