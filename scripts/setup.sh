@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The real programs that read what atelier-emit writes, and the booted test host.
-DEBIAN_PACKAGES=(systemd systemd-container debootstrap caddy restic shellcheck sudo sqlite3 ansible-core bind9 openssl)
+DEBIAN_PACKAGES=(systemd systemd-container debootstrap caddy restic shellcheck sudo sqlite3 ansible-core bind9 openssl lintian)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

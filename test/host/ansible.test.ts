@@ -80,7 +80,7 @@ beforeAll(async () => {
   collections = await installCollection();
   host = await BootedHost.boot('atelier-ansible', (line) => console.log(line));
   // The container's init, for the connection plugin (BootedHost keeps it private).
-  const initPid = host['initPid'];
+  const initPid = host.initPid;
   fs.writeFileSync(path.join(work, 'inventory.ini'), `target ansible_connection=nsenter ansible_nsenter_pid=${initPid} ansible_python_interpreter=/usr/bin/python3\n`);
   fs.writeFileSync(path.join(work, 'site.yml'), SITE);
   writeDeclaration('a/app.yaml', app('alpha', 3301));

@@ -20,7 +20,8 @@ export class BootedHost {
   private constructor(
     readonly root: string,
     private readonly nspawn: ChildProcess,
-    private readonly initPid: number,
+    /** The container's PID 1, as this machine sees it (for nsenter from outside, e.g. an Ansible connection). */
+    readonly initPid: number,
     private readonly log: () => string,
   ) {}
 
