@@ -40,7 +40,7 @@ export interface ExtraOption {
   value: unknown;
 }
 
-/** `extraConfig.systemd.<Section>`: directive → values; given values replace the generated ones. */
+/** `extraConfig.systemd.<Section>`: directive → values; added to list directives, replacing single-valued ones. */
 export type UnitOverrides = Record<string, string[]>;
 
 export interface ServiceModel {
@@ -58,12 +58,18 @@ export interface ServiceModel {
   dataDir: string;
   secretsFile: string | null;
   repository: string | null;
+  repositoryRef: string | null;
   healthUrl: string | null;
   /** Declared environment only (NODE_ENV and PORT are the systemd emitter's job); keys sorted. */
   environment: Record<string, string>;
   data: {
     sqlite: string | null;
     stopForBackup: boolean;
+    /** Other units stopped around the SQLite copy, with the service. */
+    stopUnits: string[];
+    /** Command lines run as the service user before / after the snapshot. */
+    preBackup: string | null;
+    postBackup: string | null;
     postgres: string | null;
     files: string[];
     exclude: string[];
@@ -71,6 +77,7 @@ export interface ServiceModel {
   caddy: {
     enable: boolean;
     extraConfig: string;
+    accessLog: boolean;
     rateLimit: RateLimit;
   };
   extraConfig: {

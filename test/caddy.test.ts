@@ -127,6 +127,21 @@ describe('caddy adapt (stock Caddy) reads the whole tree through atelier.caddy',
     expect(JSON.stringify(r.json)).toContain('"X-Frame-Options":["DENY"]');
   });
 
+  it('writes each site its own access log, /var/log/caddy/access-<domain>.log as NixOS does, unless accessLog is false', () => {
+    const model = makeModel(
+      [withCaddy('shop', {}, { port: 3001, domain: 'Shop.Example.com' }), withCaddy('quiet', { accessLog: false }, { port: 3002 }), withCaddy('star', {}, { port: 3003, domain: '*.apps.example.com' })],
+      hostWith({ tls: 'internal' }),
+    );
+    const r = adapt(installTree(model).main);
+    expect(r.status, r.stderr).toBe(0);
+    // Caddy's adapted JSON: one logger a logged site, writing to its file, and the server routing each logged host to it.
+    const logs = r.json.logging.logs;
+    const files = Object.values<any>(logs).filter((l) => l.writer?.output === 'file').map((l) => l.writer.filename).sort();
+    expect(files).toEqual(['/var/log/caddy/access-_.apps.example.com.log', '/var/log/caddy/access-shop.example.com.log']);
+    const loggerNames = Object.values<any>(r.json.apps.http.servers).map((sv) => sv.logs?.logger_names ?? {});
+    expect(Object.keys(Object.assign({}, ...loggerNames)).sort()).toEqual(['*.apps.example.com', 'shop.example.com']);
+  });
+
   it('the hostile fixture', () => {
     const texts = fixtureTexts('hostile');
     const root = temp('hostile');

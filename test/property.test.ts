@@ -84,10 +84,10 @@ function checkUnit(text: string, s: ServiceModel): void {
   const env = Object.fromEntries(directives(unit, 'Service', 'Environment').flatMap(readEnvironment));
   expect(env).toEqual({ NODE_ENV: 'production', PORT: String(s.port), ...s.environment });
   const start = readExec(directives(unit, 'Service', 'ExecStart')[0]).argv;
-  if (s.runtime === 'custom') expect(start).toEqual(['/bin/sh', '-c', `exec ${s.startCommand}`]);
+  if (s.startCommand !== null) expect(start).toEqual(['/bin/bash', '-c', s.startCommand]);
   else expect(start[start.length - 1]).toBe(s.entryPoint);
   const pre = readExec(directives(unit, 'Service', 'ExecStartPre')[1]).argv;
-  expect(pre.slice(3, 6)).toEqual([`${s.name}-first-start`, `${s.dataDir}/app`, s.repository ?? '']);
+  expect(pre.slice(0, 4)).toEqual([`/etc/atelier/scripts/${s.name}/first-start`, `${s.dataDir}/app`, s.repository ?? '', '']);
   expect(directives(unit, 'Service', 'User')).toEqual([s.name]);
   expect(directives(unit, 'Service', 'ExecStart')).toHaveLength(1);
 }

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemdEmitter, FIRST_START_SCRIPT } from '../src/emitters/systemd.js';
+import { isListDirective, LIST_DIRECTIVES } from '../src/formats/unit-directives.js';
+import type { ServiceModel } from '../src/model.js';
 import type { DesiredFile } from '../src/plan.js';
 import { emitTexts, fixtureTexts, modelOf, tempDirs, writeFiles } from './support/emit.js';
 import { makeModel, makeService } from './support/model-builders.js';
@@ -12,12 +14,15 @@ import { directives, parseUnit, readEnvironment, readExec } from './support/unit
 
 const temp = tempDirs();
 
-/** A bun stand-in, so verify can check that ExecStart's program exists (this machine has no bun). */
-function withBunStub(name: string) {
+/**
+ * A bun stand-in, so verify can check that ExecStart's program exists (this machine has no bun),
+ * and `sysconfdir` where the tree is written, so the scripts the units run exist where they say.
+ */
+function withBunStub(name: string, sysconfdir: string) {
   const dir = temp('bun');
   const bun = path.join(dir, 'bun');
   fs.writeFileSync(bun, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  return [...fixtureTexts(name), { file: 'test-host.yaml', text: `host:\n  runtimes:\n    bun: ${bun}\n` }];
+  return [...fixtureTexts(name), { file: 'test-host.yaml', text: `host:\n  sysconfdir: ${sysconfdir}\n  runtimes:\n    bun: ${bun}\n` }];
 }
 
 const units = (files: DesiredFile[]) => files.filter((f) => /^systemd\/system\/[^/]+\.(service|timer)$/.test(f.path));
@@ -30,8 +35,9 @@ function exposure(unitFile: string): number {
 }
 
 describe.each(['seed', 'fleet', 'hostile'])('fixture %s, read by systemd', (fixture) => {
-  const files = emitTexts(withBunStub(fixture));
-  const dir = writeFiles(temp(`sd-${fixture}`), files);
+  const out = temp(`sd-${fixture}`);
+  const files = emitTexts(withBunStub(fixture, out));
+  const dir = writeFiles(out, files);
 
   it.each(units(files).map((f) => f.path))('systemd-analyze verify accepts %s', (unit) => {
     const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });
@@ -74,16 +80,21 @@ describe.each(['seed', 'fleet', 'hostile'])('fixture %s, read by systemd', (fixt
     }
   });
 
-  it('every emitted script passes shellcheck', () => {
+  it('every script a unit runs is an emitted file (root-owned, 0755, no value spliced in) and passes shellcheck', () => {
+    const scripts = new Map(files.filter((f) => f.path.startsWith('atelier/scripts/')).map((f) => [path.join(dir, f.path), f]));
     let checked = 0;
     for (const f of units(files)) {
       const unit = parseUnit(f.content);
       for (const key of ['ExecStartPre', 'ExecStart', 'ExecStopPost']) {
         for (const value of directives(unit, 'Service', key)) {
           const { argv } = readExec(value);
-          if (argv[0] !== '/bin/sh' || argv[1] !== '-c') continue;
-          const r = spawnSync('shellcheck', ['--shell=sh', '-'], { input: argv[2], encoding: 'utf8' });
-          expect(r.stdout + r.stderr, `${f.path} ${key}:\n${argv[2]}`).toBe('');
+          expect(argv.slice(0, 2), `${f.path}: no inline script`).not.toEqual(['/bin/sh', '-c']);
+          const script = scripts.get(argv[0]);
+          if (!script) continue;
+          expect(script.mode).toBe(0o755);
+          const shell = script.content.startsWith('#!/bin/bash\n') ? 'bash' : 'sh';
+          const r = spawnSync('shellcheck', [`--shell=${shell}`, '--severity=style', path.join(dir, script.path)], { encoding: 'utf8' });
+          expect(r.stdout + r.stderr, `${script.path}:\n${script.content}`).toBe('');
           expect(r.status).toBe(0);
           checked++;
         }
@@ -128,7 +139,9 @@ describe('escaping', () => {
 
   it('the first-start script gets the declared values as parameters', () => {
     const { argv } = readExec(directives(unit, 'Service', 'ExecStartPre')[1]);
-    expect(argv).toEqual(['/bin/sh', '-c', FIRST_START_SCRIPT, 'hostile-first-start', '/var/lib/hostile/app', '', 'npm', 'ci', '--omit=dev']);
+    expect(argv).toEqual(['/etc/atelier/scripts/hostile/first-start', '/var/lib/hostile/app', '', '', 'npm', 'ci', '--omit=dev']);
+    const script = files.find((f) => f.path === 'atelier/scripts/hostile/first-start')!;
+    expect(script.content).toContain(FIRST_START_SCRIPT);
   });
 
   it('the description keeps its %, quotes, backslash and unicode', () => {
@@ -159,15 +172,90 @@ describe('escaping', () => {
   });
 });
 
-describe('extraConfig.systemd', () => {
-  it('replaces a generated directive in place and adds new ones', () => {
-    const service = makeService('app', {
-      extraConfig: { systemd: { Unit: {}, Service: { RestartSec: ['30s'], LimitNOFILE: ['65536'], Environment: ['"A=1"', '"B=2"'] }, Install: { WantedBy: ['default.target'] } }, preStart: [] },
-    });
-    const unit = parseUnit(systemdEmitter.emit(makeModel([service])).files[0].content);
-    expect(directives(unit, 'Service', 'RestartSec')).toEqual(['30s']);
+describe('extraConfig.systemd, read as systemd reads a directive given twice', () => {
+  const emitUnit = (Service: Record<string, string[]>, Unit: Record<string, string[]> = {}, Install: Record<string, string[]> = {}) =>
+    parseUnit(systemdEmitter.emit(makeModel([makeService('app', { environment: { DECLARED: 'yes' }, extraConfig: { systemd: { Unit, Service, Install }, preStart: [] } })])).files[0].content);
+
+  it('adds to list directives after the generated lines: the generated environment and data folder stay', () => {
+    const unit = emitUnit({ Environment: ['"DATABASE_PATH=/var/lib/app/data/app.db"'], ReadWritePaths: ['/var/cache/x'], ExecStartPre: ['/usr/bin/true'] }, { After: ['postgresql.service'] });
+    expect(directives(unit, 'Service', 'Environment')).toEqual(['"NODE_ENV=production"', '"PORT=3000"', '"DECLARED=yes"', '"DATABASE_PATH=/var/lib/app/data/app.db"']);
+    expect(directives(unit, 'Service', 'ReadWritePaths')).toEqual(['/var/lib/app', '/var/cache/x']);
+    expect(directives(unit, 'Service', 'ExecStartPre').at(-1)).toBe('/usr/bin/true');
+    expect(directives(unit, 'Unit', 'After')).toEqual(['network.target network-online.target', 'postgresql.service']);
+  });
+
+  it('keeps an empty string, which makes systemd reset the list at that point', () => {
+    const unit = emitUnit({ Environment: ['', '"ONLY=1"'] });
+    expect(directives(unit, 'Service', 'Environment')).toEqual(['"NODE_ENV=production"', '"PORT=3000"', '"DECLARED=yes"', '', '"ONLY=1"']);
+  });
+
+  it('replaces single-valued directives in place, and adds new ones', () => {
+    const unit = emitUnit({ TimeoutStartSec: ['5min'], UMask: ['0077'], LimitNOFILE: ['65536'], ExecStart: ['/usr/bin/env app'] }, {}, { WantedBy: ['default.target'] });
+    expect(directives(unit, 'Service', 'TimeoutStartSec')).toEqual(['5min']);
+    expect(directives(unit, 'Service', 'UMask')).toEqual(['0077']);
     expect(directives(unit, 'Service', 'LimitNOFILE')).toEqual(['65536']);
-    expect(directives(unit, 'Service', 'Environment')).toEqual(['"A=1"', '"B=2"']);
-    expect(directives(unit, 'Install', 'WantedBy')).toEqual(['default.target']);
+    // Type=exec allows one ExecStart=: it is replaced, not added.
+    expect(directives(unit, 'Service', 'ExecStart')).toEqual(['/usr/bin/env app']);
+    const keys = unit.sections.find((x) => x.name === 'Service')!.directives.map(([k]) => k);
+    expect(keys.indexOf('TimeoutStartSec')).toBe(keys.indexOf('RestartSec') + 1);
+    expect(directives(unit, 'Install', 'WantedBy')).toEqual(['multi-user.target', 'default.target']);
+  });
+
+  it('takes its list directives from the systemd manuals installed here', () => {
+    const manuals = ['systemd.unit', 'systemd.service', 'systemd.exec', 'systemd.resource-control']
+      .map((page) => spawnSync('man', ['-P', 'cat', '5', page], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '250' } }).stdout)
+      .join('\n');
+    expect(manuals.length, 'the systemd manual pages (man-db and systemd) are installed').toBeGreaterThan(10_000);
+    for (const directive of LIST_DIRECTIVES) expect(manuals, directive).toMatch(new RegExp(`\\b${directive}=`));
+    for (const directive of ['Environment', 'ReadWritePaths', 'After', 'ExecStartPre', 'SupplementaryGroups', 'ConditionPathExists']) expect(isListDirective(directive), directive).toBe(true);
+    for (const directive of ['TimeoutStartSec', 'UMask', 'User', 'ExecStart', 'MemoryDenyWriteExecute']) expect(isListDirective(directive), directive).toBe(false);
+  });
+});
+
+describe('the start command', () => {
+  const execStart = (overrides: Partial<ServiceModel>) =>
+    readExec(directives(parseUnit(systemdEmitter.emit(makeModel([makeService('app', overrides)])).files[0].content), 'Service', 'ExecStart')[0]).argv;
+
+  it.each(['bun', 'node', 'custom'] as const)('startCommand overrides the whole command for runtime %s, run by bash -c as mkService does', (runtime) => {
+    expect(execStart({ runtime, startCommand: 'cd web && PORT=3022 bun run src/server/index.ts' })).toEqual(['/bin/bash', '-c', 'cd web && PORT=3022 bun run src/server/index.ts']);
+  });
+
+  it('without startCommand, runs the entry point directly as one argument', () => {
+    expect(execStart({ runtime: 'bun', entryPoint: 'src/my app.ts' })).toEqual(['bun', 'run', 'src/my app.ts']);
+    expect(execStart({ runtime: 'node', entryPoint: 'server.js' })).toEqual(['node', 'server.js']);
+  });
+
+  it('passes repositoryRef to the first clone', () => {
+    const unit = parseUnit(systemdEmitter.emit(makeModel([makeService('app', { repository: 'https://example.com/app.git', repositoryRef: 'v1.2' })])).files[0].content);
+    expect(readExec(directives(unit, 'Service', 'ExecStartPre')[1]).argv).toEqual(['/etc/atelier/scripts/app/first-start', '/var/lib/app/app', 'https://example.com/app.git', 'v1.2', 'bun', 'install']);
+  });
+});
+
+describe('the first-start script, run by bash with git', () => {
+  it('clones the declared branch or tag once, then installs once', () => {
+    const work = temp('first-start');
+    const repo = path.join(work, 'repo');
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' });
+    fs.mkdirSync(repo);
+    git(repo, 'init', '-q');
+    fs.writeFileSync(path.join(repo, 'package.json'), '{}\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'main');
+    git(repo, 'checkout', '-qb', 'release');
+    fs.writeFileSync(path.join(repo, 'RELEASE'), 'yes\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'release');
+    git(repo, 'checkout', '-q', 'main');
+    const script = systemdEmitter.emit(makeModel([makeService('app')])).files.find((f) => f.path === 'atelier/scripts/app/first-start')!;
+    const file = path.join(work, 'first-start');
+    fs.writeFileSync(file, script.content, { mode: 0o755 });
+    const app = path.join(work, 'app');
+    fs.mkdirSync(app);
+    const run = () => execFileSync(file, [app, repo, 'release', 'sh', '-c', 'mkdir node_modules && echo installed >> ../installs'], { encoding: 'utf8' });
+    run();
+    run();
+    expect(git(app, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('release');
+    expect(fs.existsSync(path.join(app, 'RELEASE'))).toBe(true);
+    expect(fs.readFileSync(path.join(work, 'installs'), 'utf8')).toBe('installed\n');
   });
 });

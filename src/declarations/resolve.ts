@@ -235,6 +235,7 @@ function toServiceModel(
     dataDir: v.dataDir as string,
     secretsFile: v.secretsFile as string | null,
     repository: v.repository as string | null,
+    repositoryRef: v.repositoryRef as string | null,
     healthUrl: v.healthUrl as string | null,
     environment: Object.fromEntries(Object.keys(environment).sort().map((k) => [k, environment[k]])),
     data: v.data as ServiceModel['data'],

@@ -98,7 +98,7 @@ export const EXTRA_OPTION_TYPES = ['port', 'int', 'string', 'bool', 'list', 'tab
 
 const directiveTable = (section: string): RecordField => ({
   kind: 'record',
-  description: `[${section}] directives to add or replace: directive → value or list of values (written as given: systemd syntax)`,
+  description: `[${section}] directives: a list directive (Environment, After, ReadWritePaths, …) adds to the generated lines, "" first resets it; others replace (systemd syntax)`,
   values: { kind: 'list', acceptSingle: true, items: { kind: 'string', format: 'single-line', description: 'a directive value' }, description: 'values' },
 });
 
@@ -114,7 +114,13 @@ export const serviceSchema: ObjectField = {
     defaultPort: port('Default port if not overridden in config', { default: 3000 }),
     runtime: { kind: 'enum', values: ['bun', 'node', 'custom'], default: 'bun', description: '"bun", "node", or "custom"' },
     entryPoint: { kind: 'string', default: 'src/index.ts', description: 'Script to run, relative to <dataDir>/app (ignored if startCommand is set)' },
-    startCommand: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Override the full start command (required for runtime "custom")' },
+    startCommand: {
+      kind: 'string',
+      nullable: true,
+      format: 'command',
+      default: null,
+      description: 'Override the full start command, for every runtime: a command line run with bash -c (required for runtime "custom")',
+    },
     extraOptions: {
       kind: 'record',
       keyFormat: 'env-name',
@@ -150,10 +156,11 @@ export const serviceSchema: ObjectField = {
     // Options (atelier.services.<name>).
     enable: { kind: 'bool', default: false, description: 'Enable the service' },
     domain: { kind: 'string', nullable: true, format: 'domain', default: null, description: 'Domain for Caddy reverse proxy' },
-    port: port('Port the service listens on', { nullable: true, default: ({ siblings }) => siblings.defaultPort as number }),
+    port: port('Port the service listens on', { default: ({ siblings }) => siblings.defaultPort as number }),
     dataDir: { kind: 'string', format: 'absolute-path', default: ({ name }) => `/var/lib/${name}`, description: 'Data storage directory' },
     secretsFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'Secrets environment file' },
     repository: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Git repo URL, cloned once on first start' },
+    repositoryRef: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Branch or tag to clone (default: the remote HEAD)' },
     healthUrl: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Health check URL for monitoring' },
     environment: {
       kind: 'record',
@@ -167,6 +174,9 @@ export const serviceSchema: ObjectField = {
       fields: {
         sqlite: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'SQLite database path' },
         stopForBackup: { kind: 'bool', default: true, description: 'Stop the service during its backup' },
+        stopUnits: { kind: 'list', default: [], items: { kind: 'string', format: 'single-line', description: 'a unit name' }, description: 'Other units stopped around the SQLite copy and started again' },
+        preBackup: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Command run as the service user before the snapshot (bash -c, in <dataDir>/app); failure fails the job' },
+        postBackup: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Command run as the service user after the snapshot; failure fails the job' },
         postgres: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'PostgreSQL database name (pg_dump during backup)' },
         files: { kind: 'list', default: [], items: { kind: 'string', format: 'absolute-path', description: 'a path' }, description: 'Additional file paths to back up' },
         exclude: { kind: 'list', default: DEFAULT_EXCLUDES, items: { kind: 'string', format: 'glob', description: 'a glob' }, description: 'Glob patterns to exclude' },
@@ -178,6 +188,7 @@ export const serviceSchema: ObjectField = {
       fields: {
         enable: { kind: 'bool', default: true, description: 'Enable Caddy reverse proxy' },
         extraConfig: { kind: 'string', default: '', description: 'Additional Caddy directives' },
+        accessLog: { kind: 'bool', default: true, description: 'Per-site access log /var/log/caddy/access-<domain>.log, as NixOS writes by default' },
         rateLimit: {
           kind: 'object',
           description: 'Rate limiting',

@@ -24,6 +24,15 @@ import type { EmitResult, EmittedFile, Emitter } from './types.js';
 export const sitePath = (name: string) => `caddy/sites/${name}.caddy`;
 export const CADDY_INDEX_PATH = 'caddy/atelier.caddy';
 export const CADDY_DROP_IN_PATH = 'systemd/system/caddy.service.d/atelier.conf';
+/**
+ * NixOS's services.caddy.logDir. Debian's caddy package creates it (caddy:caddy,
+ * 0755) and its unit's ProtectSystem=full leaves /var writable, so Caddy writes
+ * there under its own unit; no drop-in (which would restart Caddy) is needed.
+ */
+export const CADDY_LOG_DIR = '/var/log/caddy';
+
+/** NixOS's default per-site log, `access-<host>.log`; a wildcard's `*` becomes `_` (no glob character in a file name). */
+export const accessLogPath = (domain: string) => `${CADDY_LOG_DIR}/access-${domain.toLowerCase().replace('*', '_')}.log`;
 
 export const caddyEmitter: Emitter = {
   name: 'caddy',
@@ -96,6 +105,7 @@ function siteFile(host: HostModel, s: ServiceModel, tls: CaddyItem[] | null, dia
   } else {
     body.push(upstream);
   }
+  if (s.caddy.accessLog) body.push({ name: 'log', block: [{ name: 'output', args: ['file', accessLogPath(s.domain!)] }] });
   if (s.caddy.extraConfig.trim() !== '') body.push({ raw: ['', ...formatBlockContent(s.caddy.extraConfig)] });
   const site: CaddyDirective = { name: s.domain!.toLowerCase(), block: body };
   return { path: sitePath(s.name), mode: 0o644, content: renderCaddyfile(hashCommentHeader(s.sources), [[site]]), service: s.name };

@@ -9,8 +9,12 @@ export const SERVICES_MANIFEST_PATH = 'atelier/services.json';
 /** Built after the other emitters, from their files: it lists what they emitted. */
 export function servicesManifest(model: Model, files: readonly EmittedFile[]): EmittedFile {
   const byService = new Map<string, string[]>();
+  const hostFiles: string[] = [];
   for (const file of files) {
-    if (file.service === undefined) continue;
+    if (file.service === undefined) {
+      hostFiles.push(file.path);
+      continue;
+    }
     const list = byService.get(file.service) ?? [];
     list.push(file.path);
     byService.set(file.service, list);
@@ -26,11 +30,13 @@ export function servicesManifest(model: Model, files: readonly EmittedFile[]): E
       domain: s.caddy.enable ? s.domain : null,
       dataDir: s.dataDir,
       repository: s.repository,
+      repositoryRef: s.repositoryRef,
       healthUrl: s.healthUrl,
       units: emitted.filter((p) => p.startsWith('systemd/system/') && !p.slice('systemd/system/'.length).includes('/')).map((p) => p.slice('systemd/system/'.length)),
       files: emitted,
     };
   });
-  const content = `${JSON.stringify({ generated: generatedNotice(model.sources), sysconfdir: model.host.sysconfdir, services }, null, 2)}\n`;
+  // Files shared by every service (backup step scripts, prune units, the Caddy index): emitted once.
+  const content = `${JSON.stringify({ generated: generatedNotice(model.sources), sysconfdir: model.host.sysconfdir, services, hostFiles: [...hostFiles, SERVICES_MANIFEST_PATH].sort() }, null, 2)}\n`;
   return { path: SERVICES_MANIFEST_PATH, mode: 0o644, content };
 }

@@ -6,6 +6,7 @@ import { nopasswdRule } from '../formats/sudoers.js';
 import { sysusers } from '../formats/sysusers.js';
 import { directory } from '../formats/tmpfiles.js';
 import { UnsafeValueError } from '../formats/errors.js';
+import { isListDirective } from '../formats/unit-directives.js';
 import { COMMENT, escapeEnvironment, escapeExec, escapeText, escapeWord, renderUnit, type Directive, type Section } from '../formats/unit-file.js';
 import { ISOLATION, RESTRICTIONS } from './hardening.js';
 import { hashCommentHeader } from './header.js';
@@ -25,7 +26,13 @@ export const systemdEmitter: Emitter = {
     for (const service of model.services) {
       const guard = new Guard(service, diagnostics);
       const before = diagnostics.length;
-      const serviceFiles = [unitFile(model.host, service, guard), sysusersFile(model.host, service, guard), tmpfilesFile(model.host, service, guard), sudoersFile(model.host, service, guard)];
+      const serviceFiles = [
+        unitFile(model.host, service, guard),
+        firstStartFile(service),
+        sysusersFile(model.host, service, guard),
+        tmpfilesFile(model.host, service, guard),
+        sudoersFile(model.host, service, guard),
+      ];
       if (diagnostics.length === before) files.push(...serviceFiles);
     }
     return { files, diagnostics };
@@ -71,7 +78,7 @@ function unitFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
     // Root part of the first start: the folders, with their owner, from this service's tmpfiles.d file.
     ['ExecStartPre', escapeExec(['systemd-tmpfiles', '--create', path.posix.join(host.sysconfdir, tmpfilesPath(s.name))], '+')],
     ['ExecStartPre', guard.value('repository', () => escapeExec(firstStartCommand(host, s)), '')],
-    ['ExecStart', guard.value(s.runtime === 'custom' ? 'startCommand' : 'entryPoint', () => escapeExec(startCommand(host, s)), '')],
+    ['ExecStart', guard.value(s.startCommand !== null ? 'startCommand' : 'entryPoint', () => escapeExec(startCommand(host, s)), '')],
     ['Restart', 'on-failure'],
     ['RestartSec', '10s'],
     ['TimeoutStartSec', '60s'],
@@ -86,36 +93,54 @@ function unitFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
   return { path: unitPath(s.name), mode: 0o644, content: renderUnit(hashCommentHeader(s.sources), sections), service: s.name };
 }
 
-/** `bun run <entryPoint>`, `node <entryPoint>`, or the custom start command through a shell. */
+/**
+ * `startCommand` for every runtime, as mkService: a command line run by `bash -c`.
+ * bash (5.1 and later; Debian 12 has 5.2) execs the last simple command of a
+ * `-c` string itself (`cd web && PORT=3022 bun run x`), so the app stays the
+ * unit's main process whenever the line allows it. Without one, the runtime
+ * runs the entry point directly, as one argument (no shell to re-split it).
+ */
 function startCommand(host: HostModel, s: ServiceModel): string[] {
+  if (s.startCommand !== null) return ['/bin/bash', '-c', s.startCommand];
   if (s.runtime === 'bun') return [host.runtimes.bun, 'run', s.entryPoint];
-  if (s.runtime === 'node') return [host.runtimes.node, s.entryPoint];
-  // startCommand is a command line by definition (the seed's "override the full start
-  // command"); the shell parses it, and exec hands the process to systemd.
-  return ['/bin/sh', '-c', `exec ${s.startCommand}`];
+  return [host.runtimes.node, s.entryPoint];
 }
 
+export const firstStartPath = (name: string) => `atelier/scripts/${name}/first-start`;
+
 /**
- * The service user's part of the first start, as a fixed script: declared
- * values arrive as positional parameters, never spliced into shell text.
+ * The service user's part of the first start, as mkService's preStart: clone
+ * once, install once, then extraConfig.preStart. A file of its own (readable
+ * diffs, shellcheck); declared values arrive as positional parameters, never
+ * spliced into shell text.
  */
-export const FIRST_START_SCRIPT = [
-  'set -eu',
-  'app=$1',
-  'repository=$2',
-  'shift 2',
-  'if [ -n "$repository" ] && [ ! -d "$app/.git" ]; then',
-  '  git clone --quiet -- "$repository" "$app"',
-  'fi',
-  'cd "$app"',
-  'if [ "$#" -gt 0 ] && [ -f package.json ] && [ ! -d node_modules ]; then',
-  '  "$@"',
-  'fi',
-].join('\n');
+export const FIRST_START_SCRIPT = `set -eu
+app=$1
+repository=$2
+ref=$3
+shift 3
+if [ -n "$repository" ] && [ ! -d "$app/.git" ]; then
+  if [ -n "$ref" ]; then
+    git clone --quiet --branch="$ref" -- "$repository" "$app"
+  else
+    git clone --quiet -- "$repository" "$app"
+  fi
+fi
+cd "$app"
+if [ "$#" -gt 0 ] && [ -f package.json ] && [ ! -d node_modules ]; then
+  echo "First start: installing dependencies: $*"
+  "$@"
+fi`;
+
+function firstStartFile(s: ServiceModel): EmittedFile {
+  const preStart = s.extraConfig.preStart.length > 0 ? `\n# extraConfig.preStart\n${s.extraConfig.preStart.join('\n')}` : '';
+  const usage = '# Arguments: <app folder> <repository or ""> <branch or tag or ""> [dependency install command...]\n';
+  const content = `#!/bin/bash\n${hashCommentHeader(s.sources)}# First start of ${s.name}, run by its unit as the service user.\n${usage}${FIRST_START_SCRIPT}${preStart}\n`;
+  return { path: firstStartPath(s.name), mode: 0o755, content, service: s.name };
+}
 
 function firstStartCommand(host: HostModel, s: ServiceModel): string[] {
-  const script = s.extraConfig.preStart.length > 0 ? `${FIRST_START_SCRIPT}\n# extraConfig.preStart\n${s.extraConfig.preStart.join('\n')}` : FIRST_START_SCRIPT;
-  return ['/bin/sh', '-c', script, `${s.name}-first-start`, `${s.dataDir}/app`, s.repository ?? '', ...installCommand(host, s)];
+  return [path.posix.join(host.sysconfdir, firstStartPath(s.name)), `${s.dataDir}/app`, s.repository ?? '', s.repositoryRef ?? '', ...installCommand(host, s)];
 }
 
 /** `bun install` or `npm ci --omit=dev` (npm beside node when node is a path); nothing for custom runtimes. */
@@ -159,7 +184,12 @@ function hardening(s: ServiceModel): Directive[] {
   ];
 }
 
-/** extraConfig.systemd: given directives replace the generated ones of that name, in place, or are added. */
+/**
+ * extraConfig.systemd, read as systemd reads a directive given twice: a list
+ * directive (Environment=, ReadWritePaths=, After=, ExecStartPre=, …) adds its
+ * lines after the generated ones, so an empty string resets the list exactly
+ * where systemd would; a single-valued one replaces the generated line in place.
+ */
 function override(generated: Directive[], overrides: Record<string, string[]>, section: string, guard: Guard): Directive[] {
   const out = [...generated];
   for (const [key, values] of Object.entries(overrides)) {
@@ -175,16 +205,18 @@ function override(generated: Directive[], overrides: Record<string, string[]>, s
       false,
     );
     if (!ok) continue;
-    const replacement: Directive[] = values.map((v) => [key, v]);
+    const given: Directive[] = values.map((v) => [key, v]);
     const first = out.findIndex(([k]) => k === key);
     if (first < 0) {
-      out.push(...replacement);
-      continue;
+      out.push(...given);
+    } else if (isListDirective(key)) {
+      out.splice(out.map(([k]) => k).lastIndexOf(key) + 1, 0, ...given);
+    } else {
+      // Nothing before `first` has this key: it is also the replacement's index once the old lines are gone.
+      const kept = out.filter(([k]) => k !== key);
+      kept.splice(first, 0, ...given);
+      out.splice(0, out.length, ...kept);
     }
-    const kept = out.filter(([k], i) => k !== key || i === first);
-    const at = kept.findIndex(([k]) => k === key);
-    kept.splice(at, 1, ...replacement);
-    out.splice(0, out.length, ...kept);
   }
   return out;
 }

@@ -8,10 +8,11 @@ import { checkService, jobFiles, planJob, type BackupJob } from './job.js';
 import { hasData } from './layout.js';
 import { manifest } from './manifest.js';
 import { pruneService, pruneTimer } from './prune.js';
+import { scriptFiles } from './scripts.js';
 import { CONTROL, guard } from './units.js';
 
 export { BACKUP_MANIFEST_PATH, hasData, LOCAL_REPOSITORY_ROOT, SNAPSHOT_HOST } from './layout.js';
-export { SCRIPTS } from './scripts.js';
+export { SCRIPTS, SCRIPTS_DIR, STEP_NAMES } from './scripts.js';
 
 export const backupEmitter: Emitter = {
   name: 'backup',
@@ -22,6 +23,7 @@ export const backupEmitter: Emitter = {
     const hostProblems = checkHost(model);
     if (hostProblems.length > 0) return { files, diagnostics: hostProblems };
     const jobs: BackupJob[] = [];
+    for (const service of model.services.filter((s) => !hasData(s))) diagnostics.push(...withoutData(service));
     for (const service of [...model.services].sort(byName).filter(hasData)) {
       const job = planJob(model.host, service);
       const problems = checkService(service, job);
@@ -31,10 +33,20 @@ export const backupEmitter: Emitter = {
     }
     // Host values were checked above: what is left to refuse here is an emitter bug, reported at `host.backup`.
     const hostOrigin = hostOriginOf(model.host, 'backup', { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 });
-    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs))));
+    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs), ...scriptFiles(model.sources))));
     return { files, diagnostics };
   },
 };
+
+/** Backup options that mean nothing without data to back up: an error, not a silent no-op. */
+function withoutData(s: ServiceModel): Diagnostic[] {
+  const given = (['preBackup', 'postBackup', 'stopUnits'] as const).filter((k) => (k === 'stopUnits' ? s.data.stopUnits.length > 0 : s.data[k] !== null));
+  return given.map((k) => ({
+    ...originOf(s, `data.${k}`),
+    message: `\`services.${s.name}.data.${k}\` is set, but the service declares nothing to back up`,
+    hint: 'declare data.sqlite, data.postgres or data.files (for an export written by preBackup: its folder in data.files)',
+  }));
+}
 
 const byName = (a: ServiceModel, b: ServiceModel) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

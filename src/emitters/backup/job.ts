@@ -3,10 +3,12 @@
 //
 // A job runs as steps a journal reader can follow, in an order chosen so the
 // service is down as briefly as possible and never left down:
-//   check-paths → open-repository → [stop-service → copy-sqlite → start-service
-//   → verify-sqlite] → [dump-postgres] → backup (ExecStart) → start-service (ExecStopPost)
-// The repository is opened before anything is stopped, so an unreachable
-// repository fails the job with the service untouched.
+//   open-repository → [pre-backup] → check-paths → [stop-units → copy-sqlite
+//   → start-units → verify-sqlite] → [dump-postgres] → backup (ExecStart)
+//   → [post-backup] (ExecStartPost) → start-units (ExecStopPost)
+// The repository is opened before anything runs or is stopped, so an
+// unreachable repository fails the job with the service untouched; paths are
+// checked after pre-backup, which may be what creates them.
 import * as path from 'node:path';
 import { originOf, type Diagnostic, type HostModel, type ServiceModel } from '../../model.js';
 import { excludeLine, excludeProblem, excludingPattern, globEscape } from '../../formats/restic-patterns.js';
@@ -14,7 +16,7 @@ import { COMMENT, escapeText, renderUnit, type Directive } from '../../formats/u
 import { hashCommentHeader } from '../header.js';
 import type { EmittedFile } from '../types.js';
 import { backupUnit, SNAPSHOT_HOST, stagingDir } from './layout.js';
-import { SCRIPTS, sh } from './scripts.js';
+import { step } from './scripts.js';
 import { CONTROL, lowPriority, resticEnvironment, sandbox, systemCalls, timer } from './units.js';
 
 /**
@@ -25,11 +27,14 @@ import { CONTROL, lowPriority, resticEnvironment, sandbox, systemCalls, timer } 
 export const SQLITE_COPY_TIMEOUT = 600;
 /** What SQLite keeps beside a database; never backed up raw. */
 const SQLITE_SIDE_FILES = ['', '-wal', '-shm', '-journal'];
+/** A unit name systemctl takes as one (systemd.unit(5): `[a-zA-Z0-9:-_.\\@]`, at most 255); never an option. */
+const UNIT_NAME = /^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,254}$/;
 /** PostgreSQL names pg_dump reads as a name, never as a connection string. */
 const PLAIN_DATABASE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export type BackupHook =
-  | { kind: 'sqlite'; source: string; staged: string; restoreTo: string; owner: string }
+  /** `folder` (the database's, as mkService backs up) is in the snapshot without the live files; `staged` is the consistent copy. */
+  | { kind: 'sqlite'; source: string; folder: string; staged: string; restoreTo: string; owner: string }
   | { kind: 'postgres'; database: string; staged: string; format: 'custom'; restoreTo: string };
 
 export interface BackupJob {
@@ -44,7 +49,11 @@ export interface BackupJob {
   /** Patterns as restic applies them: declared, then the live SQLite files (last, so a declared `!` cannot re-include them). */
   exclude: string[];
   stopsService: boolean;
+  /** Every unit stopped around the SQLite copy: the service (with stopForBackup), then data.stopUnits. */
+  stopUnits: string[];
   hooks: BackupHook[];
+  /** data.preBackup / data.postBackup, run as the service's user. */
+  commands: { preBackup: string | null; postBackup: string | null };
 }
 
 
@@ -52,7 +61,8 @@ export function planJob(host: HostModel, s: ServiceModel): BackupJob {
   const hooks: BackupHook[] = [];
   const staging = stagingDir(s.name);
   if (s.data.sqlite) {
-    hooks.push({ kind: 'sqlite', source: s.data.sqlite, staged: `${staging}/sqlite/${path.posix.basename(s.data.sqlite)}`, restoreTo: s.data.sqlite, owner: s.name });
+    const folder = path.posix.dirname(s.data.sqlite);
+    hooks.push({ kind: 'sqlite', source: s.data.sqlite, folder, staged: `${staging}/sqlite/${path.posix.basename(s.data.sqlite)}`, restoreTo: s.data.sqlite, owner: s.name });
   }
   if (s.data.postgres) {
     hooks.push({ kind: 'postgres', database: s.data.postgres, staged: `${staging}/postgres/${s.data.postgres}.dump`, format: 'custom', restoreTo: s.data.postgres });
@@ -66,14 +76,20 @@ export function planJob(host: HostModel, s: ServiceModel): BackupJob {
     tags: [`service:${s.name}`, ...hooks.map((h) => `type:${h.kind}`), ...(s.data.files.length > 0 ? ['type:files'] : [])],
     filesList: lists.files,
     excludeList: lists.exclude,
-    paths: [...hooks.map((h) => h.staged), ...s.data.files],
+    // The SQLite database's folder, as mkService backs up (dirOf): what the app keeps beside its
+    // database is in the snapshot; the live files are excluded, the consistent copy stands in for them.
+    paths: unique([...hooks.map((h) => h.staged), ...hooks.flatMap((h) => (h.kind === 'sqlite' ? [h.folder] : [])), ...s.data.files]),
     exclude: [...s.data.exclude, ...liveSqlite],
     // Only the SQLite copy needs a quiet database; pg_dump reads one MVCC
     // snapshot and files are read as they are, so nothing else stops the service.
     stopsService: s.data.sqlite !== null && s.data.stopForBackup,
+    stopUnits: s.data.sqlite === null ? [] : unique([...(s.data.stopForBackup ? [`${s.name}.service`] : []), ...s.data.stopUnits]),
     hooks,
+    commands: { preBackup: s.data.preBackup, postBackup: s.data.postBackup },
   };
 }
+
+const unique = (list: string[]) => [...new Set(list)];
 
 function listPaths(host: HostModel, name: string) {
   const dir = path.posix.join(host.sysconfdir, 'atelier/backup');
@@ -91,6 +107,11 @@ export function checkService(s: ServiceModel, job: BackupJob): Diagnostic[] {
   s.data.files.forEach((p, i) => {
     if (badPath(p)) fail(`data.files.${i}`, 'must be an absolute path without control characters (the backup list holds one path a line)');
   });
+  s.data.stopUnits.forEach((unit, i) => {
+    if (!UNIT_NAME.test(unit)) fail(`data.stopUnits.${i}`, 'must be a unit name such as worker.service (letters, digits, `:-_.@\\`, not starting with `-`)');
+    else if (unit === s.name || unit === `${s.name}.service`) fail(`data.stopUnits.${i}`, 'is this service itself, which data.stopForBackup stops');
+  });
+  if (s.data.stopUnits.length > 0 && s.data.sqlite === null) fail('data.stopUnits', 'needs data.sqlite: the units are stopped around the SQLite copy');
   if (s.data.postgres !== null && !PLAIN_DATABASE.test(s.data.postgres)) {
     fail('data.postgres', 'must be a plain database name (letters, digits, `_`, `.`, `-`)', 'pg_dump would read anything else as a connection string');
   }
@@ -113,15 +134,18 @@ function checkNothingExcluded(s: ServiceModel, job: BackupJob, fail: (valuePath:
     const declared = s.data.exclude.indexOf(culprit);
     const hook = job.hooks.find((h) => h.staged === p);
     if (declared >= 0) fail(`data.exclude.${declared}`, `excludes ${hook ? `the ${hook.kind} copy ${p}` : p}, which would be missing from every snapshot`);
+    else if (!s.data.files.includes(p)) fail('data.sqlite', `the database's folder ${p} is excluded by a live SQLite file pattern`);
     else fail(`data.files.${s.data.files.indexOf(p)}`, 'is the live SQLite database or one of its side files: it is backed up as a consistent copy; declare its folder instead');
   }
 }
+
+const runsCommands = (job: BackupJob) => job.commands.preBackup !== null || job.commands.postBackup !== null;
 
 /** What this job's root may do beyond an unprivileged user: read everything, and become the data's owner. */
 function jobCapabilities(job: BackupJob): string[] {
   const caps = ['CAP_DAC_READ_SEARCH'];
   if (job.hooks.some((h) => h.kind === 'sqlite')) caps.push('CAP_CHOWN');
-  if (job.hooks.length > 0) caps.push('CAP_SETUID', 'CAP_SETGID');
+  if (job.hooks.length > 0 || runsCommands(job)) caps.push('CAP_SETUID', 'CAP_SETGID');
   return caps;
 }
 
@@ -130,39 +154,44 @@ export function jobFiles(host: HostModel, s: ServiceModel, job: BackupJob): Emit
 }
 
 function jobSteps(host: HostModel, s: ServiceModel, job: BackupJob): Directive[] {
-  const unit = `${s.name}.service`;
   const declared = [...(s.data.sqlite ? [s.data.sqlite] : []), ...s.data.files];
-  const steps: Directive[] = [];
-  if (declared.length > 0) steps.push(['ExecStartPre', sh(SCRIPTS.checkPaths, 'check-paths', ...declared)]);
-  steps.push(['ExecStartPre', sh(SCRIPTS.openRepository, 'open-repository')]);
-  for (const hook of job.hooks) {
-    if (hook.kind === 'sqlite') {
-      if (job.stopsService) {
+  // The app's own commands get what the app gets: its user, folder and declared environment.
+  const environment = [`NODE_ENV=production`, `PORT=${s.port}`, ...Object.entries(s.environment).map(([k, v]) => `${k}=${v}`)];
+  const hook = (label: string, command: string) => step(host, 'runHook', label, s.name, `${s.dataDir}/app`, command, ...environment);
+  const steps: Directive[] = [['ExecStartPre', step(host, 'openRepository')]];
+  if (job.commands.preBackup !== null) steps.push(['ExecStartPre', hook('pre-backup', job.commands.preBackup)]);
+  if (declared.length > 0) steps.push(['ExecStartPre', step(host, 'checkPaths', ...declared)]);
+  for (const h of job.hooks) {
+    if (h.kind === 'sqlite') {
+      if (job.stopUnits.length > 0) {
         steps.push([COMMENT, 'A failed stop never prevents the backup ("-"); the copy is consistent either way.']);
-        steps.push(['ExecStartPre', `-${sh(SCRIPTS.stopService, 'stop-service', host.systemctl, unit)}`]);
+        steps.push(['ExecStartPre', `-${step(host, 'stopUnits', host.systemctl, ...job.stopUnits)}`]);
       }
-      steps.push(['ExecStartPre', sh(SCRIPTS.copySqlite, 'copy-sqlite', hook.source, hook.owner, hook.staged, String(SQLITE_COPY_TIMEOUT))]);
-      if (job.stopsService) {
+      steps.push(['ExecStartPre', step(host, 'copySqlite', h.source, h.owner, h.staged, String(SQLITE_COPY_TIMEOUT))]);
+      if (job.stopUnits.length > 0) {
         steps.push([COMMENT, 'Started again right after the copy; if that fails, ExecStopPost= tries again and fails the job.']);
-        steps.push(['ExecStartPre', `-${sh(SCRIPTS.startService, 'start-service', host.systemctl, unit)}`]);
+        steps.push(['ExecStartPre', `-${step(host, 'startUnits', host.systemctl)}`]);
       }
-      steps.push(['ExecStartPre', sh(SCRIPTS.verifySqlite, 'verify-sqlite', hook.owner, hook.staged)]);
+      steps.push(['ExecStartPre', step(host, 'verifySqlite', h.owner, h.staged)]);
     } else {
-      steps.push(['ExecStartPre', sh(SCRIPTS.dumpPostgres, 'dump-postgres', hook.database, hook.staged)]);
+      steps.push(['ExecStartPre', step(host, 'dumpPostgres', h.database, h.staged)]);
     }
   }
   const tags = job.tags.flatMap((t) => ['--tag', t]);
-  steps.push(['ExecStart', sh(SCRIPTS.backup, 'backup', job.filesList, '--host', SNAPSHOT_HOST, ...tags, '--exclude-file', job.excludeList)]);
-  if (job.stopsService) {
-    steps.push([COMMENT, 'Runs even when an earlier step failed: a service this job stopped is always started again.']);
-    steps.push(['ExecStopPost', sh(SCRIPTS.startService, 'start-service', host.systemctl, unit)]);
+  steps.push(['ExecStart', step(host, 'backup', job.filesList, '--host', SNAPSHOT_HOST, ...tags, '--exclude-file', job.excludeList)]);
+  if (job.commands.postBackup !== null) steps.push(['ExecStartPost', hook('post-backup', job.commands.postBackup)]);
+  if (job.stopUnits.length > 0) {
+    steps.push([COMMENT, 'Runs even when an earlier step failed: a unit this job stopped is always started again.']);
+    steps.push(['ExecStopPost', step(host, 'startUnits', host.systemctl)]);
   }
   return steps;
 }
 
 function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedFile {
   // The copy is made as the service's user next to a WAL database: SQLite writes its -shm there.
-  const sqliteDirs = job.hooks.flatMap((h) => (h.kind === 'sqlite' ? [path.posix.dirname(h.source)] : []));
+  const sqliteDirs = job.hooks.flatMap((h) => (h.kind === 'sqlite' ? [h.folder] : []));
+  // The app's own backup commands write where the app writes.
+  const writable = runsCommands(job) ? [...sqliteDirs, s.dataDir] : sqliteDirs;
   const after = ['network-online.target', ...(s.data.postgres ? ['postgresql.service'] : [])];
   const service: Directive[] = [
     ['Type', 'oneshot'],
@@ -174,9 +203,9 @@ function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedF
     ...jobSteps(host, s, job),
     ['TimeoutStartSec', '6h'],
     ...lowPriority(),
-    ...sandbox(sqliteDirs, 'read-only'),
+    ...sandbox(writable, 'read-only', runsCommands(job)),
     ['CapabilityBoundingSet', jobCapabilities(job).join(' ')],
-    ...systemCalls(job.hooks.length > 0),
+    ...systemCalls(job.hooks.length > 0 || runsCommands(job)),
   ];
   const content = renderUnit(hashCommentHeader(s.sources), [
     {
@@ -200,7 +229,7 @@ function timerUnit(host: HostModel, s: ServiceModel): EmittedFile {
 /**
  * Read with `--files-from-verbatim`: every line is a path, literally (no
  * globs, no `$VAR`, no trimming). The header comment is dropped by the job
- * before restic reads the list (see SCRIPTS.backup).
+ * before restic reads the list (see the backup step script).
  */
 function filesList(job: BackupJob, s: ServiceModel): EmittedFile {
   return { path: `atelier/backup/${s.name}.files`, mode: 0o644, content: `${hashCommentHeader(s.sources)}${job.paths.join('\n')}\n`, service: s.name };

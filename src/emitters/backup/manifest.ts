@@ -27,7 +27,9 @@ export function manifest(model: Model, jobs: BackupJob[]): EmittedFile {
       paths: j.paths,
       exclude: j.exclude,
       stopsService: j.stopsService,
+      stopUnits: j.stopUnits,
       hooks: j.hooks,
+      commands: j.commands,
     })),
   };
   return { path: BACKUP_MANIFEST_PATH, mode: 0o644, content: `${JSON.stringify(data, null, 2)}\n` };

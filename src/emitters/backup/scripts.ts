@@ -1,8 +1,13 @@
-// The job's steps. Each is a fixed script: declared values arrive only as
+// The job's steps. Each is a fixed script, emitted once per host as a file of
+// its own under <sysconfdir>/atelier/scripts/backup/ (root's, 0755: readable
+// diffs, shellcheck, one copy for every job). Declared values arrive only as
 // positional parameters ("$1"), never inside the script text, so no value is
 // ever parsed as shell (shellQuote is not needed: there is nothing to quote).
-
+import * as path from 'node:path';
+import type { HostModel } from '../../model.js';
 import { escapeExec } from '../../formats/unit-file.js';
+import { hashCommentHeader } from '../header.js';
+import type { EmittedFile } from '../types.js';
 
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
@@ -25,14 +30,22 @@ if restic cat config >/dev/null; then
 fi
 echo "restic cat config failed: trying restic init (it refuses to overwrite an existing repository)" >&2
 exec restic init`,
-  // The marker makes "started again" mean "restored to how it was": only a service this job stopped is started.
-  stopService: `set -u
-systemctl=$1 unit=$2
-if "$systemctl" is-active --quiet "$unit"; then
-  : >"$RUNTIME_DIRECTORY/stopped-service"
-  exec "$systemctl" stop "$unit"
-fi
-echo "$unit is not active: copying without stopping it"`,
+  // The marker makes "started again" mean "restored to how it was": only units this job stopped are started.
+  // Each is recorded before its stop, so a stop that fails half-way still gets its start.
+  stopUnits: `set -u
+systemctl=$1
+shift
+marker=$RUNTIME_DIRECTORY/stopped-units
+failed=0
+for unit in "$@"; do
+  if "$systemctl" is-active --quiet "$unit"; then
+    printf '%s\\n' "$unit" >>"$marker"
+    "$systemctl" stop "$unit" || failed=1
+  else
+    echo "$unit is not active: copying without stopping it"
+  fi
+done
+exit "$failed"`,
   // VACUUM INTO, not the online .backup: .backup restarts whenever another
   // connection writes, so under constant writes it may never end; VACUUM INTO
   // is one read transaction and ends regardless. It runs as the service's
@@ -63,13 +76,31 @@ database=$1 dest=$2
 mkdir -m 0700 "\${dest%/*}"
 setpriv --reuid=postgres --regid=postgres --init-groups -- pg_dump --format=custom --compress=0 --dbname="$database" >"$dest"
 pg_restore --list "$dest" >/dev/null`,
-  startService: `set -eu
-systemctl=$1 unit=$2
-marker=$RUNTIME_DIRECTORY/stopped-service
-if [ -e "$marker" ]; then
-  "$systemctl" start "$unit"
+  // Every recorded unit is started, even after one fails; the marker stays until all are up,
+  // so ExecStopPost= tries again.
+  startUnits: `set -u
+systemctl=$1
+marker=$RUNTIME_DIRECTORY/stopped-units
+if [ ! -e "$marker" ]; then
+  exit 0
+fi
+failed=0
+while IFS= read -r unit; do
+  "$systemctl" start "$unit" </dev/null || failed=1
+done <"$marker"
+if [ "$failed" = 0 ]; then
   rm "$marker"
-fi`,
+fi
+exit "$failed"`,
+  // data.preBackup / data.postBackup: the declared command line, run by bash as mkService's
+  // hosts ran theirs, but as the service's user, in its app folder, with its declared environment
+  // (NODE_ENV, PORT, environment; not secretsFile). Output goes to the job's journal; a failure fails the job.
+  runHook: `set -eu
+label=$1 user=$2 dir=$3 command=$4
+shift 4
+cd "$dir"
+echo "$label as $user: $command"
+exec setpriv --reuid="$user" --regid="$user" --init-groups --reset-env -- env "$@" /bin/bash -c "$command"`,
   // The list's header line is a comment restic --files-from-verbatim would
   // take as a path: it is dropped (every real line is absolute). Every path,
   // staged copies included, is checked right before restic reads it.
@@ -91,5 +122,31 @@ fi
 exec restic backup --files-from-verbatim "$paths" "$@"`,
 } as const;
 
-/** A step's command line: a fixed script, the step's name as $0, values as positional parameters. */
-export const sh = (script: string, name: string, ...args: string[]) => escapeExec(['/bin/sh', '-c', script, name, ...args]);
+/** Each step's file name: what `ps` and the journal show for the step. */
+export const STEP_NAMES: Record<keyof typeof SCRIPTS, string> = {
+  checkPaths: 'check-paths',
+  openRepository: 'open-repository',
+  stopUnits: 'stop-units',
+  copySqlite: 'copy-sqlite',
+  verifySqlite: 'verify-sqlite',
+  dumpPostgres: 'dump-postgres',
+  startUnits: 'start-units',
+  runHook: 'run-hook',
+  backup: 'backup',
+};
+
+/** Under --out; `backup` cannot be a service's name (reserved), so this folder never meets a service's own. */
+export const SCRIPTS_DIR = 'atelier/scripts/backup';
+
+/** A step's command line: its script file, values as positional parameters. */
+export const step = (host: HostModel, script: keyof typeof SCRIPTS, ...args: string[]) =>
+  escapeExec([path.posix.join(host.sysconfdir, SCRIPTS_DIR, STEP_NAMES[script]), ...args]);
+
+/** The step scripts as files: read by root only, written by nobody else. */
+export function scriptFiles(sources: readonly string[]): EmittedFile[] {
+  return (Object.keys(SCRIPTS) as (keyof typeof SCRIPTS)[]).map((key) => ({
+    path: `${SCRIPTS_DIR}/${STEP_NAMES[key]}`,
+    mode: 0o755,
+    content: `#!/bin/sh\n${hashCommentHeader(sources)}${SCRIPTS[key]}\n`,
+  }));
+}

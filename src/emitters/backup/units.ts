@@ -33,7 +33,7 @@ export function resticEnvironment(host: HostModel): Directive[] {
 }
 
 /** Sandboxing shared by backup and prune: the whole system read-only, no devices, no kernel knobs. */
-export function sandbox(writable: readonly string[], home: 'read-only' | 'yes'): Directive[] {
+export function sandbox(writable: readonly string[], home: 'read-only' | 'yes', runsAppCode = false): Directive[] {
   return [
     ['NoNewPrivileges', 'yes'],
     ['ProtectSystem', 'strict'],
@@ -44,8 +44,9 @@ export function sandbox(writable: readonly string[], home: 'read-only' | 'yes'):
     ...RESTRICTIONS,
     ['PrivateIPC', 'yes'],
     ['PrivateMounts', 'yes'],
-    ['ProcSubset', 'pid'],
-    ['MemoryDenyWriteExecute', 'yes'],
+    // An app's own backup command (data.preBackup/postBackup) may be Node or Bun: their JIT needs
+    // writable code pages, and os.cpus() needs /proc/cpuinfo, as in the app's unit.
+    ...(runsAppCode ? [] : ([['ProcSubset', 'pid'], ['MemoryDenyWriteExecute', 'yes']] as Directive[])),
     ['KeyringMode', 'private'],
     ['UMask', '0077'],
     // Remote repositories: sftp/rest/s3 need IP; AF_UNIX for systemctl and PostgreSQL's socket.
