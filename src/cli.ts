@@ -9,7 +9,7 @@ import { jsonSchema } from './declarations/json-schema.js';
 import { EMITTER_NAMES } from './emitters/index.js';
 import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
-import { generate, loadModel } from './pipeline.js';
+import { checkDeclarations, generate } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { isChange } from './plan.js';
 import { terminalProgress } from './progress.js';
@@ -110,7 +110,8 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
     .addHelpText('after', '\nExamples:\n  atelier-emit validate --config services/\n  atelier-emit validate --config app.yaml --config host.yaml\n\nExit codes: 0 valid, 2 invalid (every problem with file:line:column).')
     .action(async (flags: { config: string[] }) => {
-      const loaded = await loadModel(io.fs, io.cwd, flags.config);
+      // The emit run's own checks, every one of them: validate and emit can never disagree.
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
       if (!loaded.model) {
         io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
         code = EXIT.invalid;
@@ -126,7 +127,8 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     .option('--root <dir>', 'root of the host file system to inspect', '/')
     .addHelpText('after', '\nExamples:\n  atelier-emit doctor --config /etc/atelier/declarations\n\nExit codes: 0 ready, 1 a check failed (each says what to do), 2 invalid declarations.')
     .action(async (flags: { config: string[]; root: string }) => {
-      const loaded = await loadModel(io.fs, io.cwd, flags.config);
+      // The emit run's own checks, every one of them: validate and emit can never disagree.
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
       if (!loaded.model) {
         io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
         code = EXIT.invalid;

@@ -5,7 +5,7 @@ import { activationCommands, runSteps, stopCommands, type ApplyResult, type Comm
 import { readDeclarations } from './declarations/discover.js';
 import { resolveDeclarations } from './declarations/resolve.js';
 import { emitAll } from './emitters/index.js';
-import type { EmitterName } from './emitters/types.js';
+import type { DesiredFile, EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
 import type { Diagnostic, Model } from './model.js';
 import { planTree, type Plan } from './plan.js';
@@ -44,6 +44,25 @@ export async function loadModel(fs: FsLike, cwd: string, configs: readonly strin
   return { model: resolved.model, diagnostics: resolved.diagnostics, texts };
 }
 
+export interface CheckResult extends LoadResult {
+  /** Every file the declarations produce (all emitters); empty when any diagnostic exists. */
+  files: DesiredFile[];
+}
+
+/**
+ * Declarations to files, or every problem: what `validate` runs and what every
+ * emit run starts with, so the two can never disagree. All emitters run whatever
+ * `--only` says (their refusals are problems of the declarations).
+ */
+export async function checkDeclarations(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink): Promise<CheckResult> {
+  const loaded = await loadModel(fs, cwd, configs, timer, progress);
+  if (!loaded.model) return { ...loaded, files: [] };
+  const model = loaded.model;
+  const emitted = await timed(timer, 'render', () => emitAll(model), progress);
+  if (emitted.diagnostics.length > 0) return { model: null, diagnostics: emitted.diagnostics, texts: loaded.texts, files: [] };
+  return { ...loaded, files: emitted.files };
+}
+
 export interface GenerateOptions {
   cwd: string;
   configs: readonly string[];
@@ -72,11 +91,9 @@ export type GenerateResult =
 export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
   const timer = options.timer ?? noTimer;
   const { progress } = options;
-  const loaded = await loadModel(fs, options.cwd, options.configs, timer, progress);
-  if (!loaded.model) return { kind: 'invalid', diagnostics: loaded.diagnostics, texts: loaded.texts };
-  const model = loaded.model;
-  const emitted = await timed(timer, 'render', () => emitAll(model, options.only), progress);
-  if (emitted.diagnostics.length > 0) return { kind: 'invalid', diagnostics: emitted.diagnostics, texts: loaded.texts };
+  const checked = await checkDeclarations(fs, options.cwd, options.configs, timer, progress);
+  if (!checked.model) return { kind: 'invalid', diagnostics: checked.diagnostics, texts: checked.texts };
+  const emitted = { files: checked.files.filter((f) => options.only.includes(f.emitter)) };
   if (options.dryRun) {
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };

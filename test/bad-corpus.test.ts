@@ -39,6 +39,10 @@ describe('bad declarations', () => {
       expect(result.stderr).toMatch(/\d+ errors?; nothing was written\.\n$/);
       expect(result.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack trace
       expect(fs.readdirSync(out)).toEqual([]);
+      // `validate` runs every check an emit run does: the same problems, word for word.
+      const validated = await runCli(['validate', ...configs.flatMap((c) => ['--config', c])], { cwd: dir });
+      expect(validated.code).toBe(2);
+      expect(validated.stderr.replace(/the declarations are invalid\.\n$/, '')).toBe(result.stderr.replace(/nothing was written\.\n$/, ''));
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -185,7 +185,8 @@ describe('cross-service checks', () => {
   it('lists every port in use when two services share one', () => {
     const ds = errors(yaml('services:\n  a: {enable: true, domain: a.example.com, port: 3000}\n  b: {enable: true, domain: b.example.com, port: 3000}\n  c: {enable: true, domain: c.example.com, port: 3002}\n'));
     expect(ds).toHaveLength(1);
-    expect(ds[0].message).toBe('port conflict: b uses port 3000, which a also uses');
+    expect(ds[0].message).toBe('port conflict: port 3000 is used by a (atelier.yaml:2:50), b (atelier.yaml:3:50)');
+    expect(ds[0]).toMatchObject({ line: 3, column: 50 });
     expect(ds[0].hint).toBe('ports in use: 3000 (a, b), 3002 (c)');
   });
 

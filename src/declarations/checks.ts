@@ -28,15 +28,22 @@ function checkPorts(model: Model, diagnostics: Diagnostic[]): void {
     .map(([port, list]) => `${port} (${list.map((u) => (u.option === 'port' ? u.service : `${u.service}.${u.option}`)).join(', ')})`)
     .join(', ');
   const byName = new Map(model.services.map((s) => [s.name, s]));
+  // A port not set is declared where its default is (defaultPort, the extra option's default).
+  const where = (u: { service: string; option: string }) => {
+    const s = byName.get(u.service)!;
+    if (s.origins[u.option]) return s.origins[u.option];
+    const fallback = u.option === 'port' ? s.origins.defaultPort : s.origins[`extraOptions.${u.option}.default`] ?? s.origins[`extraOptions.${u.option}`];
+    return fallback ?? originOf(s, u.option);
+  };
+  const label = (u: { service: string; option: string }) => (u.option === 'port' ? u.service : `${u.service}.${u.option}`);
   for (const [port, list] of clashes) {
-    for (const user of list.slice(1)) {
-      const others = list.filter((u) => u !== user).map((u) => (u.option === 'port' ? u.service : `${u.service}.${u.option}`));
-      diagnostics.push({
-        ...originOf(byName.get(user.service)!, user.option),
-        message: `port conflict: ${user.service}${user.option === 'port' ? '' : `.${user.option}`} uses port ${port}, which ${others.join(', ')} also uses`,
-        hint: `ports in use: ${inUse}`,
-      });
-    }
+    // One error a port, at the last declaration, naming every one of them with its place.
+    const last = list[list.length - 1];
+    diagnostics.push({
+      ...where(last),
+      message: `port conflict: port ${port} is used by ${list.map((u) => `${label(u)} (${formatOrigin(where(u))})`).join(', ')}`,
+      hint: `ports in use: ${inUse}`,
+    });
   }
 }
 
