@@ -2,7 +2,6 @@
 // mkService mean what they meant there. systemd says what runs (MainPID, its
 // environment, `systemctl show`), restic says what a restore holds, Caddy writes
 // its access log under its own Debian unit.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,47 +73,46 @@ services:
       postBackup: echo "post-backup done"
 `;
 
-const mainPid = (unit: string) => Number(host.run(['systemctl', 'show', '-p', 'MainPID', '--value', unit]).trim());
-const isActive = (unit: string) => host.exec(['systemctl', 'is-active', '--quiet', unit]).code === 0;
+const mainPid = async (unit: string) => Number((await host.run(['systemctl', 'show', '-p', 'MainPID', '--value', unit])).trim());
+const isActive = async (unit: string) => (await host.exec(['systemctl', 'is-active', '--quiet', unit])).code === 0;
 const get = (url: string, ...extra: string[]) => host.exec(['curl', '-sS', '--max-time', '10', ...extra, url]);
 const restic = (...args: string[]) => host.exec(['env', 'RESTIC_REPOSITORY_FILE=/etc/atelier/restic/repository', 'RESTIC_PASSWORD_FILE=/etc/atelier/restic/password', 'restic', ...args]);
 
-function makeRepo(name: string, branches: Record<string, Record<string, string>>) {
+async function makeRepo(name: string, branches: Record<string, Record<string, string>>) {
   const dir = `/srv/git/${name}`;
   fs.mkdirSync(host.path(dir), { recursive: true });
   const git = (...args: string[]) => host.run(['git', '-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args]);
-  git('init', '-q');
+  await git('init', '-q');
   for (const [branch, files] of Object.entries(branches)) {
-    if (branch !== 'main') git('checkout', '-qb', branch);
+    if (branch !== 'main') await git('checkout', '-qb', branch);
     for (const [file, content] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(host.path(`${dir}/${file}`)), { recursive: true });
       fs.writeFileSync(host.path(`${dir}/${file}`), content);
     }
-    git('add', '-A');
-    git('commit', '-qm', branch);
+    await git('add', '-A');
+    await git('commit', '-qm', branch);
   }
-  git('checkout', '-q', 'main');
-  host.run(['chmod', '-R', 'a+rX', '/srv/git']);
+  await git('checkout', '-q', 'main');
+  await host.run(['chmod', '-R', 'a+rX', '/srv/git']);
 }
 
 beforeAll(async () => {
   host = await BootedHost.boot('atelier-nixos', (line) => console.log(line));
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT });
   fs.mkdirSync(host.path(path.dirname(BUNDLE)), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'dist/atelier-emit.mjs'), host.path(BUNDLE));
-  host.run(['git', 'config', '--system', '--add', 'safe.directory', '*']);
-  makeRepo('nodecmd', {
+  await host.run(['git', 'config', '--system', '--add', 'safe.directory', '*']);
+  await makeRepo('nodecmd', {
     main: { 'web/server.js': NODE_WEB.replace('BRANCH', 'main') },
     release: { 'web/server.js': NODE_WEB.replace('BRANCH', 'release') },
   });
-  makeRepo('buncmd', { main: { 'web/index.ts': BUN_WEB } });
+  await makeRepo('buncmd', { main: { 'web/index.ts': BUN_WEB } });
   fs.mkdirSync(host.path(DECLARATIONS), { recursive: true });
   fs.writeFileSync(host.path(`${DECLARATIONS}/apps.yaml`), DECLARATION);
   fs.mkdirSync(host.path('/var/cache/nodecmd-extra'), { recursive: true });
   fs.mkdirSync(host.path('/etc/atelier/restic'), { recursive: true });
   fs.writeFileSync(host.path('/etc/atelier/restic/repository'), '/var/backups/atelier-restic\n');
   fs.writeFileSync(host.path('/etc/atelier/restic/password'), 'host-test-password\n');
-  const r = host.exec(['node', BUNDLE, '--config', DECLARATIONS, '--out', '/etc', '--apply', '--no-color'], { timeoutMs: 600_000 });
+  const r = await host.exec(['node', BUNDLE, '--config', DECLARATIONS, '--out', '/etc', '--apply', '--no-color'], { timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`--apply failed:\n${r.stdout}${r.stderr}`);
 }, 1_800_000);
 
@@ -124,82 +122,82 @@ afterAll(async () => {
 
 describe('start commands run as mkService runs them (bash -c), the app as the main process', () => {
   it('a compound command with an environment prefix: cd, then PORT=3022 node, on the declared branch', async () => {
-    await host.waitFor('nodecmd on port 3022', () => get('http://127.0.0.1:3022/').code === 0, 90_000);
-    const seen = JSON.parse(get('http://127.0.0.1:3022/').stdout);
+    await host.waitFor('nodecmd on port 3022', async () => (await get('http://127.0.0.1:3022/')).code === 0, 90_000);
+    const seen = JSON.parse((await get('http://127.0.0.1:3022/')).stdout);
     expect(seen).toMatchObject({ branch: 'release', port: '3022', cwd: '/var/lib/nodecmd/app/web' });
     // bash exec'd the last command: the unit's main process is node itself, not a shell around it.
-    const pid = mainPid('nodecmd.service');
-    expect(host.run(['cat', `/proc/${pid}/comm`]).trim()).toBe('node');
-    expect(host.exec(['ps', '-o', 'pid=', '--ppid', String(pid)]).stdout.trim()).toBe(''); // no child: nothing in between
-    expect(host.run(['git', '-C', '/var/lib/nodecmd/app', 'rev-parse', '--abbrev-ref', 'HEAD']).trim()).toBe('release');
+    const pid = await mainPid('nodecmd.service');
+    expect((await host.run(['cat', `/proc/${pid}/comm`])).trim()).toBe('node');
+    expect((await host.exec(['ps', '-o', 'pid=', '--ppid', String(pid)])).stdout.trim()).toBe(''); // no child: nothing in between
+    expect((await host.run(['git', '-C', '/var/lib/nodecmd/app', 'rev-parse', '--abbrev-ref', 'HEAD'])).trim()).toBe('release');
   }, 120_000);
 
   it('a prefix-only command line (FOO=1 cmd) starts Bun as the main process', async () => {
-    await host.waitFor('buncmd on port 3031', () => get('http://127.0.0.1:3031/').code === 0, 90_000);
-    const pid = mainPid('buncmd.service');
-    expect(host.run(['cat', `/proc/${pid}/comm`]).trim()).toBe('bun');
-    const environ = host.run(['cat', `/proc/${pid}/environ`]).split('\0');
+    await host.waitFor('buncmd on port 3031', async () => (await get('http://127.0.0.1:3031/')).code === 0, 90_000);
+    const pid = await mainPid('buncmd.service');
+    expect((await host.run(['cat', `/proc/${pid}/comm`])).trim()).toBe('bun');
+    const environ = (await host.run(['cat', `/proc/${pid}/environ`])).split('\0');
     expect(environ).toEqual(expect.arrayContaining(['FROM_PREFIX=yes', 'PORT=3031', 'NODE_ENV=production']));
   }, 120_000);
 });
 
 describe('extraConfig.systemd adds to list directives, as NixOS and systemd do', () => {
-  it('an added Environment keeps every generated variable (systemctl show and the process itself)', () => {
-    const shown = splitWords(host.run(['systemctl', 'show', '-p', 'Environment', '--value', 'nodecmd.service']).trim(), { shellEscapes: true });
+  it('an added Environment keeps every generated variable (systemctl show and the process itself)', async () => {
+    const shown = splitWords((await host.run(['systemctl', 'show', '-p', 'Environment', '--value', 'nodecmd.service'])).trim(), { shellEscapes: true });
     expect(shown.sort()).toEqual(['DATABASE_PATH=/var/lib/nodecmd/data/app.db', 'DECLARED=from-environment', 'NODE_ENV=production', 'PORT=3021'].sort());
-    const env = JSON.parse(get('http://127.0.0.1:3022/').stdout).env;
+    const env = JSON.parse((await get('http://127.0.0.1:3022/')).stdout).env;
     expect(env).toMatchObject({ NODE_ENV: 'production', DECLARED: 'from-environment', DATABASE_PATH: '/var/lib/nodecmd/data/app.db' });
   });
 
-  it('an added ReadWritePaths keeps the data folder writable; a single-valued directive replaces', () => {
-    const paths = host.run(['systemctl', 'show', '-p', 'ReadWritePaths', '--value', 'nodecmd.service']).trim().split(/\s+/);
+  it('an added ReadWritePaths keeps the data folder writable; a single-valued directive replaces', async () => {
+    const paths = (await host.run(['systemctl', 'show', '-p', 'ReadWritePaths', '--value', 'nodecmd.service'])).trim().split(/\s+/);
     expect(paths.sort()).toEqual(['/var/cache/nodecmd-extra', '/var/lib/nodecmd']);
-    expect(host.run(['systemctl', 'show', '-p', 'TimeoutStartUSec', '--value', 'nodecmd.service']).trim()).toBe('2min');
+    expect((await host.run(['systemctl', 'show', '-p', 'TimeoutStartUSec', '--value', 'nodecmd.service'])).trim()).toBe('2min');
   });
 });
 
 describe('backups as mkService declared them', () => {
-  it("backs up the database's folder (a file beside the database is restored), runs pre/postBackup as the service user, stops stopUnits around the copy", () => {
-    const nodePid = mainPid('nodecmd.service');
-    expect(get('http://127.0.0.1:3031/').code).toBe(0); // a row, so the database has content
-    const cursor = JSON.parse(host.run(['journalctl', '-n', '1', '-o', 'json', '--no-pager'])).__CURSOR as string;
-    const job = host.exec(['systemctl', 'start', '--wait', 'atelier-backup-buncmd.service'], { timeoutMs: 600_000 });
-    const journal = host.exec(['journalctl', '-u', 'atelier-backup-buncmd.service', '--no-pager', '-o', 'cat', '--after-cursor', cursor]).stdout;
+  it("backs up the database's folder (a file beside the database is restored), runs pre/postBackup as the service user, stops stopUnits around the copy", async () => {
+    const nodePid = await mainPid('nodecmd.service');
+    expect((await get('http://127.0.0.1:3031/')).code).toBe(0); // a row, so the database has content
+    const cursor = JSON.parse(await host.run(['journalctl', '-n', '1', '-o', 'json', '--no-pager'])).__CURSOR as string;
+    const job = await host.exec(['systemctl', 'start', '--wait', 'atelier-backup-buncmd.service'], { timeoutMs: 600_000 });
+    const journal = (await host.exec(['journalctl', '-u', 'atelier-backup-buncmd.service', '--no-pager', '-o', 'cat', '--after-cursor', cursor])).stdout;
     expect(job.code, journal).toBe(0);
     // The app's own commands ran as its user, in its app folder, with their output in the job's journal.
     expect(journal).toContain('exporting as buncmd from /var/lib/buncmd/app');
     expect(journal).toContain('post-backup done');
     // stopUnits: nodecmd was stopped around the copy and started again (a new process), as was buncmd.
-    expect(isActive('nodecmd.service') && isActive('buncmd.service')).toBe(true);
-    expect(mainPid('nodecmd.service')).not.toBe(nodePid);
+    expect((await isActive('nodecmd.service')) && (await isActive('buncmd.service'))).toBe(true);
+    expect(await mainPid('nodecmd.service')).not.toBe(nodePid);
 
-    host.run('rm -rf /tmp/restore && mkdir /tmp/restore');
-    const restored = restic('restore', 'latest', '--tag', 'service:buncmd', '--target', '/tmp/restore');
+    await host.run('rm -rf /tmp/restore && mkdir /tmp/restore');
+    const restored = await restic('restore', 'latest', '--tag', 'service:buncmd', '--target', '/tmp/restore');
     expect(restored.code, restored.stderr).toBe(0);
     const data = '/tmp/restore/var/lib/buncmd/data';
-    expect(JSON.parse(host.run(['cat', `${data}/settings.json`]))).toEqual({ beside: 'the database' });
-    expect(host.run(['cat', `${data}/export/port`]).trim()).toBe('3031');
-    for (const live of ['app.db', 'app.db-wal', 'app.db-shm', 'app.db-journal']) expect(host.exec(['test', '-e', `${data}/${live}`]).code, live).toBe(1);
+    expect(JSON.parse(await host.run(['cat', `${data}/settings.json`]))).toEqual({ beside: 'the database' });
+    expect((await host.run(['cat', `${data}/export/port`])).trim()).toBe('3031');
+    for (const live of ['app.db', 'app.db-wal', 'app.db-shm', 'app.db-journal']) expect((await host.exec(['test', '-e', `${data}/${live}`])).code, live).toBe(1);
     const copy = '/tmp/restore/run/atelier-backup-buncmd/sqlite/app.db';
-    expect(host.run(['sqlite3', copy, 'PRAGMA integrity_check']).trim()).toBe('ok');
-    expect(Number(host.run(['sqlite3', copy, 'SELECT count(*) FROM hits']).trim())).toBeGreaterThan(0);
+    expect((await host.run(['sqlite3', copy, 'PRAGMA integrity_check'])).trim()).toBe('ok');
+    expect(Number((await host.run(['sqlite3', copy, 'SELECT count(*) FROM hits'])).trim())).toBeGreaterThan(0);
   }, 600_000);
 });
 
 describe('Caddy access logs under Caddy\'s own Debian unit', () => {
   it('starts, serves, and writes /var/log/caddy/access-<domain>.log', async () => {
-    host.run(['systemctl', 'start', 'caddy.service']);
+    await host.run(['systemctl', 'start', 'caddy.service']);
     const https = () => get('https://buncmd.test/', '-k', '--resolve', 'buncmd.test:443:127.0.0.1');
-    await host.waitFor('Caddy to serve buncmd.test', () => https().code === 0 && https().stdout.includes('"port":"3031"'), 60_000);
+    await host.waitFor('Caddy to serve buncmd.test', async () => (await https()).stdout.includes('"port":"3031"'), 60_000);
     const log = '/var/log/caddy/access-buncmd.test.log';
-    await host.waitFor('the access log', () => host.exec(['grep', '-q', '"host":"buncmd.test"', log]).code === 0, 20_000);
-    const entry = JSON.parse(host.run(['tail', '-n', '1', log]));
+    await host.waitFor('the access log', async () => (await host.exec(['grep', '-q', '"host":"buncmd.test"', log])).code === 0, 20_000);
+    const entry = JSON.parse(await host.run(['tail', '-n', '1', log]));
     expect(entry).toMatchObject({ logger: expect.stringMatching(/^http\.log\.access/), request: { host: 'buncmd.test' }, status: 200 });
-    expect(host.run(['stat', '-c', '%U', log]).trim()).toBe('caddy');
+    expect((await host.run(['stat', '-c', '%U', log])).trim()).toBe('caddy');
     // Each site its own file.
     // (nodecmd's start command moves it to 3022, off its declared port: Caddy answers 502, and logs it.)
-    get('https://nodecmd.test/', '-k', '--resolve', 'nodecmd.test:443:127.0.0.1');
-    await host.waitFor('the second site\'s log', () => host.exec(['grep', '-q', '"host":"nodecmd.test"', '/var/log/caddy/access-nodecmd.test.log']).code === 0, 20_000);
-    expect(host.exec(['grep', '-c', 'nodecmd.test', log]).stdout.trim()).toBe('0');
+    await get('https://nodecmd.test/', '-k', '--resolve', 'nodecmd.test:443:127.0.0.1');
+    await host.waitFor('the second site\'s log', async () => (await host.exec(['grep', '-q', '"host":"nodecmd.test"', '/var/log/caddy/access-nodecmd.test.log'])).code === 0, 20_000);
+    expect((await host.exec(['grep', '-c', 'nodecmd.test', log])).stdout.trim()).toBe('0');
   }, 120_000);
 });
