@@ -258,4 +258,17 @@ describe('the first-start script, run by bash with git', () => {
     expect(fs.existsSync(path.join(app, 'RELEASE'))).toBe(true);
     expect(fs.readFileSync(path.join(work, 'installs'), 'utf8')).toBe('installed\n');
   });
+
+  it('runs extraConfig.preStart as NixOS does (set -e only): an unset variable is empty, a failing line fails the start', () => {
+    const work = temp('prestart');
+    const script = (preStart: string[]) => {
+      const f = systemdEmitter.emit(makeModel([makeService('app', { extraConfig: { systemd: { Unit: {}, Service: {}, Install: {} }, preStart } })])).files.find((x) => x.path === 'atelier/scripts/app/first-start')!;
+      const file = path.join(work, 'first-start');
+      fs.writeFileSync(file, f.content, { mode: 0o755 });
+      return spawnSync(file, [work, '', ''], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    };
+    expect(script(['echo "[${UNSET_VARIABLE}]"']).stdout).toBe('[]\n');
+    const failing = script(['false', 'echo not reached']);
+    expect([failing.status, failing.stdout]).toEqual([1, '']);
+  });
 });

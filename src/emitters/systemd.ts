@@ -133,7 +133,8 @@ if [ "$#" -gt 0 ] && [ -f package.json ] && [ ! -d node_modules ]; then
 fi`;
 
 function firstStartFile(s: ServiceModel): EmittedFile {
-  const preStart = s.extraConfig.preStart.length > 0 ? `\n# extraConfig.preStart\n${s.extraConfig.preStart.join('\n')}` : '';
+  // As NixOS runs preStart: `set -e` only (a line that reads an unset variable is not an error there).
+  const preStart = s.extraConfig.preStart.length > 0 ? `\n# extraConfig.preStart\nset +u\n${s.extraConfig.preStart.join('\n')}` : '';
   const usage = '# Arguments: <app folder> <repository or ""> <branch or tag or ""> [dependency install command...]\n';
   const content = `#!/bin/bash\n${hashCommentHeader(s.sources)}# First start of ${s.name}, run by its unit as the service user.\n${usage}${FIRST_START_SCRIPT}${preStart}\n`;
   return { path: firstStartPath(s.name), mode: 0o755, content, service: s.name };
