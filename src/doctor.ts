@@ -5,6 +5,7 @@ import { parse as parseIni } from 'ini';
 import type { CommandRunner } from './apply.js';
 import { exists, type FsLike } from './fs.js';
 import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
+import { CADDY_LOG_DIR } from './emitters/caddy.js';
 import type { Model } from './model.js';
 import { dnsEnvironment, dnsProviderModule } from './emitters/caddy-tls.js';
 
@@ -106,6 +107,7 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
     );
   }
   findings.push(...caddyEnvironment(ctx));
+  if (sites.some((s) => s.caddy.accessLog)) findings.push(accessLogFolder(ctx));
   const main = path.join(ctx.root, 'etc/caddy/Caddyfile');
   const importLine = `import ${model.host.sysconfdir}/caddy/atelier.caddy`;
   try {
@@ -139,6 +141,18 @@ function caddyEnvironment(ctx: DoctorContext): Finding[] {
   return missing.length > 0
     ? [{ level: 'fail', check, detail: `${file} does not set ${missing.join(', ')}`, fix: `add ${missing.map((n) => `${n}=…`).join(', ')} to ${file}, then restart caddy.service` }]
     : [{ level: 'ok', check, detail: `${file} sets ${names.join(', ')}` }];
+}
+
+/** Caddy refuses to start when it cannot open a site's log file: the folder must be there (Debian's package makes it). */
+function accessLogFolder(ctx: DoctorContext): Finding {
+  const check = 'caddy access logs';
+  if (exists(ctx.fs, path.join(ctx.root, CADDY_LOG_DIR))) return { level: 'ok', check, detail: `${CADDY_LOG_DIR} exists` };
+  return {
+    level: 'fail',
+    check,
+    detail: `no ${CADDY_LOG_DIR} (sites with caddy.accessLog write there; Caddy will not start without it)`,
+    fix: `install Debian's caddy package (it creates the folder), or add LogsDirectory=caddy to caddy.service in a drop-in, or set caddy.accessLog: false`,
+  };
 }
 
 async function backupTools(ctx: DoctorContext): Promise<Finding[]> {

@@ -66,6 +66,16 @@ describe('doctor', () => {
     expect(await findingsWith(null, true)).toEqual([['restic repository', 'fail']]);
     expect(await findingsWith('/var/backups/r', false)).toEqual([['restic repository', 'ok'], ['restic password', 'fail']]);
   });
+  it('checks the folder the access logs go to (Caddy does not start when it cannot open one)', async () => {
+    const root = temp('doctor4');
+    const model = modelOf(fixtureTexts('seed'));
+    const finding = async () => (await doctor({ model, run: spawnRunner, fs, root })).find((f) => f.check === 'caddy access logs');
+    expect(await finding()).toMatchObject({ level: 'fail', fix: expect.stringContaining('LogsDirectory=caddy') });
+    fs.mkdirSync(path.join(root, 'var/log/caddy'), { recursive: true });
+    expect(await finding()).toMatchObject({ level: 'ok' });
+    const quiet = { ...model, services: model.services.map((s) => ({ ...s, caddy: { ...s.caddy, accessLog: false } })) };
+    expect((await doctor({ model: quiet, run: spawnRunner, fs, root })).find((f) => f.check === 'caddy access logs')).toBeUndefined();
+  });
 });
 
 const pluginCaddy = oracle('pluginCaddy');
