@@ -271,4 +271,11 @@ describe('the first-start script, run by bash with git', () => {
     const failing = script(['false', 'echo not reached']);
     expect([failing.status, failing.stdout]).toEqual([1, '']);
   });
+
+  it('changes the unit when the script changes, so --apply restarts the service as a NixOS switch does after a preStart change', () => {
+    const unitWith = (preStart: string[]) =>
+      systemdEmitter.emit(makeModel([makeService('app', { extraConfig: { systemd: { Unit: {}, Service: {}, Install: {} }, preStart } })])).files.find((f) => f.path === 'systemd/system/app.service')!.content;
+    expect(unitWith(['bun run migrate'])).not.toBe(unitWith(['bun run migrate --seed']));
+    expect(unitWith(['bun run migrate'])).toBe(unitWith(['bun run migrate']));
+  });
 });

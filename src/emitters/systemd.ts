@@ -1,5 +1,6 @@
 // The systemd emitter: per service a hardened unit, its user (sysusers.d), its
 // folders (tmpfiles.d) and its deploy rights (sudoers.d). Pure: model in, files out.
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { originOf, type Diagnostic, type HostModel, type Model, type ServiceModel } from '../model.js';
 import { nopasswdRule } from '../formats/sudoers.js';
@@ -26,9 +27,10 @@ export const systemdEmitter: Emitter = {
     for (const service of model.services) {
       const guard = new Guard(service, diagnostics);
       const before = diagnostics.length;
+      const firstStart = firstStartFile(service);
       const serviceFiles = [
-        unitFile(model.host, service, guard),
-        firstStartFile(service),
+        unitFile(model.host, service, guard, firstStart),
+        firstStart,
         sysusersFile(model.host, service, guard),
         tmpfilesFile(model.host, service, guard),
         sudoersFile(model.host, service, guard),
@@ -57,7 +59,7 @@ class Guard {
   }
 }
 
-function unitFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
+function unitFile(host: HostModel, s: ServiceModel, guard: Guard, firstStart: EmittedFile): EmittedFile {
   const app = `${s.dataDir}/app`;
   const unit: Directive[] = [
     ['Description', guard.value('description', () => escapeText(s.description), '')],
@@ -77,6 +79,9 @@ function unitFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
     ...(s.secretsFile ? [['EnvironmentFile', guard.value('secretsFile', () => escapeText(s.secretsFile!), '')] as Directive] : []),
     // Root part of the first start: the folders, with their owner, from this service's tmpfiles.d file.
     ['ExecStartPre', escapeExec(['systemd-tmpfiles', '--create', path.posix.join(host.sysconfdir, tmpfilesPath(s.name))], '+')],
+    // The script's hash makes this unit change with it: --apply then restarts the service, as a
+    // NixOS switch restarts a unit whose preStart changed.
+    [COMMENT, `first-start script sha256:${createHash('sha256').update(firstStart.content).digest('hex').slice(0, 16)} (when it changes, so does this unit: --apply restarts the service)`],
     ['ExecStartPre', guard.value('repository', () => escapeExec(firstStartCommand(host, s)), '')],
     ['ExecStart', guard.value(s.startCommand !== null ? 'startCommand' : 'entryPoint', () => escapeExec(startCommand(host, s)), '')],
     ['Restart', 'on-failure'],
@@ -95,7 +100,7 @@ function unitFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
 
 /**
  * `startCommand` for every runtime, as mkService: a command line run by `bash -c`.
- * bash (5.1 and later; Debian 12 has 5.2) execs the last simple command of a
+ * bash (5.2 on Debian 12, checked on the booted host) execs the last simple command of a
  * `-c` string itself (`cd web && PORT=3022 bun run x`), so the app stays the
  * unit's main process whenever the line allows it. Without one, the runtime
  * runs the entry point directly, as one argument (no shell to re-split it).
