@@ -369,7 +369,9 @@ function runJob(unitText: string, extraEnv: NodeJS.ProcessEnv): { ok: boolean; r
 }
 
 describe.runIf(asRoot)('a backup job run for real (restic, sqlite3) while its WAL database is written', () => {
-  const user = 'bkwriter';
+  // One user (and so one /run/atelier-backup-<user> staging folder) per test process: runs of this
+  // file from several checkouts on one machine must not share them.
+  const user = `bkw${process.pid}`;
   let createdUser = false;
   let root: string;
   let state: string;
@@ -471,7 +473,7 @@ esac
   afterAll(() => {
     writer?.kill('SIGKILL');
     fs.rmSync(staging, { recursive: true, force: true });
-    if (createdUser) spawnSync('userdel', [user]);
+    if (createdUser) spawnSync('userdel', ['--force', user]); // even while an unrelated process holds the same uid
   });
 
   it('online (stopForBackup: false): restores a consistent database holding every row committed before the job', () => {
@@ -585,13 +587,13 @@ esac
   }, 120_000);
 
   it('data.stopUnits: stops the other units with the service around the copy, and starts them all again', () => {
-    const unit = install({ stopForBackup: true, stopUnits: ['bkwriter-worker.service'] });
+    const unit = install({ stopForBackup: true, stopUnits: [`${user}-worker.service`] });
     const run = job(unit);
     expect(run.ok, JSON.stringify(run.runs, null, 2)).toBe(true);
     expect(calls()).toEqual([
       `is-active --quiet ${user}.service`, `stop ${user}.service`,
-      'is-active --quiet bkwriter-worker.service', 'stop bkwriter-worker.service',
-      `start ${user}.service`, 'start bkwriter-worker.service',
+      `is-active --quiet ${user}-worker.service`, `stop ${user}-worker.service`,
+      `start ${user}.service`, `start ${user}-worker.service`,
     ]);
   }, 120_000);
 
