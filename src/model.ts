@@ -1,5 +1,6 @@
 // The resolved model: the only thing emitters read. Every value is merged,
 // defaulted and placeholder-resolved; every service here is enabled.
+import type { DeclaredHost, DeclaredService, EXTRA_OPTION_TYPES } from './declarations/schema.js';
 
 /** Where a value was written: used for every message about that value. */
 export interface Origin {
@@ -14,25 +15,16 @@ export interface Diagnostic extends Origin {
   hint?: string;
 }
 
-export type Runtime = 'bun' | 'node' | 'custom';
-export type ExtraOptionType = 'port' | 'int' | 'string' | 'bool' | 'list' | 'table';
-export type TlsMode = 'dns' | 'internal' | 'acme';
+/** A service's options and the host settings take their types from the schema: a new option is added there, once. */
+type Declared = DeclaredService;
+
+export type Runtime = Declared['runtime'];
+export type ExtraOptionType = (typeof EXTRA_OPTION_TYPES)[number];
+export type TlsMode = DeclaredHost['caddy']['tls'];
 /** A DNS provider setting: a literal, or the name of an environment variable Caddy reads at start. */
-export type DnsSetting = string | { env: string };
-
-export interface RateLimitRoute {
-  path: string;
-  events: number;
-  window: string;
-}
-
-export interface RateLimit {
-  enable: boolean;
-  events: number;
-  window: string;
-  key: string;
-  routes: RateLimitRoute[];
-}
+export type DnsSetting = DeclaredHost['caddy']['dnsSettings'][string];
+export type RateLimit = Declared['caddy']['rateLimit'];
+export type RateLimitRoute = RateLimit['routes'][number];
 
 export interface ExtraOption {
   type: ExtraOptionType;
@@ -41,50 +33,19 @@ export interface ExtraOption {
 }
 
 /** `extraConfig.systemd.<Section>`: directive → values; added to list directives, replacing single-valued ones. */
-export type UnitOverrides = Record<string, string[]>;
+export type UnitOverrides = Declared['extraConfig']['systemd']['Unit'];
 
-export interface ServiceModel {
+/**
+ * An enabled service: its declared options, resolved (placeholders, defaults),
+ * plus what the model derives. `enable` and `defaultPort` are consumed by
+ * resolution (only enabled services reach the model; `port` holds the port).
+ */
+export interface ServiceModel extends Omit<Declared, 'enable' | 'defaultPort' | 'extraOptions'> {
   name: string;
-  description: string;
-  runtime: Runtime;
-  entryPoint: string;
-  startCommand: string | null;
-  port: number;
   /** Extra options of type `port`, sorted by option name. */
   extraPorts: { option: string; port: number }[];
   /** All extra options with their resolved values, by option name. */
   extraOptions: Record<string, ExtraOption>;
-  domain: string | null;
-  dataDir: string;
-  secretsFile: string | null;
-  repository: string | null;
-  repositoryRef: string | null;
-  healthUrl: string | null;
-  /** Declared environment only (NODE_ENV and PORT are the systemd emitter's job); keys sorted. */
-  environment: Record<string, string>;
-  data: {
-    sqlite: string | null;
-    stopForBackup: boolean;
-    /** Other units stopped around the SQLite copy, with the service. */
-    stopUnits: string[];
-    /** Command lines run as the service user before / after the snapshot. */
-    preBackup: string | null;
-    postBackup: string | null;
-    postgres: string | null;
-    files: string[];
-    exclude: string[];
-  };
-  caddy: {
-    enable: boolean;
-    extraConfig: string;
-    accessLog: boolean;
-    rateLimit: RateLimit;
-  };
-  extraConfig: {
-    systemd: { Unit: UnitOverrides; Service: UnitOverrides; Install: UnitOverrides };
-    /** Shell lines run after the generated first-start steps. */
-    preStart: string[];
-  };
   /** Declaration files that defined this service, in merge order (as given on the command line). */
   sources: string[];
   /**
@@ -95,41 +56,7 @@ export interface ServiceModel {
   origins: Record<string, Origin>;
 }
 
-export interface HostModel {
-  servicesGroup: string;
-  sysconfdir: string;
-  systemctl: string;
-  userShell: string;
-  runtimes: { bun: string; node: string };
-  caddy: {
-    tls: TlsMode;
-    dnsProvider: string;
-    dnsTokenEnv: string;
-    /** The provider's settings by name, sorted where they are written. */
-    dnsSettings: Record<string, DnsSetting>;
-    dnsResolvers: string[];
-    /** `production`, `staging` or a private CA's https:// directory URL. */
-    acmeCA: string;
-    acmeCARoot: string | null;
-    environmentFile: string | null;
-    trustedProxies: string[];
-  };
-  backup: {
-    enable: boolean;
-    repositoryFile: string;
-    passwordFile: string;
-    environmentFile: string | null;
-    schedule: string;
-    randomizedDelay: string;
-    prune: {
-      schedule: string;
-      randomizedDelay: string;
-      keepLast: number;
-      keepDaily: number;
-      keepWeekly: number;
-      keepMonthly: number;
-    };
-  };
+export interface HostModel extends DeclaredHost {
   /** Position of each declared host value, by dotted path inside `host`. */
   origins: Record<string, Origin>;
 }

@@ -92,19 +92,19 @@ export interface OneOfField extends Common {
 
 export type Field = StringField | IntField | BoolField | EnumField | ListField | RecordField | ObjectField | AnyField | OneOfField;
 
-const port = (description: string, extra: Partial<IntField> = {}): IntField => ({ kind: 'int', min: 1, max: 65535, description, ...extra });
+const port = (description: string, extra: Pick<IntField, 'default'> = {}) => ({ kind: 'int', min: 1, max: 65535, description, ...extra }) as const satisfies IntField;
 
 export const EXTRA_OPTION_TYPES = ['port', 'int', 'string', 'bool', 'list', 'table'] as const;
 
-const directiveTable = (section: string): RecordField => ({
+const directiveTable = (section: string) => ({
   kind: 'record',
   description: `[${section}] directives: a list directive (Environment, After, ReadWritePaths, …) adds to the generated lines, "" first resets it; others replace (systemd syntax)`,
   values: { kind: 'list', acceptSingle: true, items: { kind: 'string', format: 'single-line', description: 'a directive value' }, description: 'values' },
-});
+}) as const satisfies RecordField;
 
 export const DEFAULT_EXCLUDES = ['*.log', 'node_modules', '.git', 'cache', 'tmp'] as const;
 
-export const serviceSchema: ObjectField = {
+const service = {
   kind: 'object',
   description: 'One service; the key is its name (user, group and unit name).',
   open: true,
@@ -216,12 +216,13 @@ export const serviceSchema: ObjectField = {
       },
     },
   },
-};
+} as const satisfies ObjectField;
+export const serviceSchema: ObjectField = service;
 
 /** Keys of a route entry that must be given (no defaults). */
 export const REQUIRED_ROUTE_KEYS = ['path', 'events', 'window'] as const;
 
-export const hostSchema: ObjectField = {
+const host = {
   kind: 'object',
   description: 'Host-wide settings',
   fields: {
@@ -314,7 +315,8 @@ export const hostSchema: ObjectField = {
       },
     },
   },
-};
+} as const satisfies ObjectField;
+export const hostSchema: ObjectField = host;
 
 export const documentSchema: ObjectField = {
   kind: 'object',
@@ -324,3 +326,31 @@ export const documentSchema: ObjectField = {
     services: { kind: 'record', keyFormat: 'user-name', values: serviceSchema, description: 'Services by name' },
   },
 };
+
+// ---------------------------------------------------------------------------
+// The types of declared values, derived from the fields above: a new option is
+// added in one place, and the model (src/model.ts) gets its type from here.
+
+/** The value a field holds once validated and defaulted. */
+export type Value<F> = F extends { kind: 'string' }
+  ? F extends { nullable: true } ? string | null : string
+  : F extends { kind: 'int' }
+    ? F extends { nullable: true } ? number | null : number
+    : F extends { kind: 'bool' }
+      ? boolean
+      : F extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : F extends { kind: 'list'; items: infer I }
+          ? Value<I>[]
+          : F extends { kind: 'record'; values: infer V }
+            ? Record<string, Value<V>>
+            : F extends { kind: 'object'; fields: infer Fields }
+              ? { -readonly [K in keyof Fields]: Value<Fields[K]> }
+              : F extends { kind: 'oneOf'; options: readonly (infer O)[] }
+                ? Value<O>
+                : unknown;
+
+/** A service's options as declared (before the model adds what it derives: name, extra ports, sources, positions). */
+export type DeclaredService = Value<typeof service>;
+/** The host settings as declared. */
+export type DeclaredHost = Value<typeof host>;
