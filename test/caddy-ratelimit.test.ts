@@ -35,7 +35,7 @@ services:
         window: 1m
         routes:
           - { path: /auth/*, events: 2, window: 1m }
-          - { path: /api/*, events: 3, window: 4s }
+          - { path: /api/*, events: 3, window: 10s }
 `;
 
 interface Reply {
@@ -124,11 +124,12 @@ describe.skipIf(caddy.skip !== null)(`rate limits in the plugin-built Caddy, on 
     const refused = await get(peer, '/api/x');
     expect(refused.status).toBe(429);
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
-    expect(Number(refused.retryAfter)).toBeLessThanOrEqual(4);
+    expect(Number(refused.retryAfter)).toBeLessThanOrEqual(10);
     const started = Date.now();
-    await waitFor('the 4 s window to pass', async () => ((await get(peer, '/api/x')).status === 200 ? true : undefined), 15_000);
+    // A 10 s window, not shorter: on a busy machine the five requests must all fall inside it.
+    await waitFor('the 10 s window to pass', async () => ((await get(peer, '/api/x')).status === 200 ? true : undefined), 60_000);
     // Not before the window has passed since the first counted request.
-    expect(Date.now() - first).toBeGreaterThanOrEqual(4000);
+    expect(Date.now() - first).toBeGreaterThanOrEqual(10_000);
     log.push(`${peer} GET /api/x: 200 again ${((Date.now() - started) / 1000).toFixed(1)} s after a 429 (Retry-After: ${refused.retryAfter})`);
   });
 

@@ -190,14 +190,14 @@ describe('Caddy access logs under Caddy\'s own Debian unit', () => {
     const https = () => get('https://buncmd.test/', '-k', '--resolve', 'buncmd.test:443:127.0.0.1');
     await host.waitFor('Caddy to serve buncmd.test', async () => (await https()).stdout.includes('"port":"3031"'), 60_000);
     const log = '/var/log/caddy/access-buncmd.test.log';
-    await host.waitFor('the access log', async () => (await host.exec(['grep', '-q', '"host":"buncmd.test"', log])).code === 0, 20_000);
+    await host.waitFor('the access log', async () => (await host.exec(['grep', '-q', '"host":"buncmd.test"', log])).code === 0, 60_000);
     const entry = JSON.parse(await host.run(['tail', '-n', '1', log]));
     expect(entry).toMatchObject({ logger: expect.stringMatching(/^http\.log\.access/), request: { host: 'buncmd.test' }, status: 200 });
     expect((await host.run(['stat', '-c', '%U', log])).trim()).toBe('caddy');
     // Each site its own file.
     // (nodecmd's start command moves it to 3022, off its declared port: Caddy answers 502, and logs it.)
     await get('https://nodecmd.test/', '-k', '--resolve', 'nodecmd.test:443:127.0.0.1');
-    await host.waitFor('the second site\'s log', async () => (await host.exec(['grep', '-q', '"host":"nodecmd.test"', '/var/log/caddy/access-nodecmd.test.log'])).code === 0, 20_000);
+    await host.waitFor('the second site\'s log', async () => (await host.exec(['grep', '-q', '"host":"nodecmd.test"', '/var/log/caddy/access-nodecmd.test.log'])).code === 0, 60_000);
     expect((await host.exec(['grep', '-c', 'nodecmd.test', log])).stdout.trim()).toBe('0');
   }, 120_000);
 });
