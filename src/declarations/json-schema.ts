@@ -6,6 +6,12 @@ type Json = Record<string, unknown>;
 
 const PATTERNS: Partial<Record<string, string>> = {
   'absolute-path': '^/',
+  'data-dir': '^/(var/lib|srv)/[^/:]',
+  'login-shell': '^/[^:]*$',
+  'root-config-path': '^/',
+  'sudoers-command': '^/[A-Za-z0-9._/+-]*/systemctl$',
+  program: '^[^-@:+!|]',
+  'group-name': '^[a-z][a-z0-9-]{0,30}$',
   'env-name': '^[A-Za-z_][A-Za-z0-9_]*$',
   'user-name': '^[a-z][a-z0-9-]{0,30}$',
   'module-name': '^[a-z0-9_]+$',

@@ -10,6 +10,8 @@ import { closest } from './suggest.js';
 import { describeNode, type PMap, type PNode } from './tree.js';
 import { optionFor, validateField, validateObject, type StructureContext } from './validate.js';
 import { formatProblem } from './value-formats.js';
+import { reservedName } from './reserved.js';
+import { directiveProblem } from './unit-policy.js';
 
 export interface DeclarationText {
   /** Display name, used in messages and in emitted headers. */
@@ -22,12 +24,6 @@ export interface ResolveResult {
   diagnostics: Diagnostic[];
 }
 
-/** Names a service may not take: system accounts and units the host already has, and our own unit prefix. */
-const RESERVED_NAMES = new Set([
-  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data',
-  'backup', 'list', 'irc', 'gnats', 'nobody', 'nogroup', 'messagebus', 'sshd', 'ssh', 'caddy', 'postgres',
-  'postgresql', 'dbus', 'cron', 'sudo', 'restic', 'polkitd', 'users', 'adm', 'wheel', 'staff',
-]);
 
 export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
   const diagnostics: Diagnostic[] = [];
@@ -59,9 +55,10 @@ export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
   if (servicesNode && servicesNode.kind !== 'map') {
     diagnostics.push({ ...servicesNode.at, message: `\`services\` must be a table of services by name, not ${describeNode(servicesNode)}` });
   } else if (servicesNode && host) {
+    const names = new Set(servicesNode.entries.keys());
     for (const [name, entry] of servicesNode.entries) {
       const files = roots.filter((r) => serviceDeclaredIn(r.root, name)).map((r) => r.file);
-      const service = resolveService(name, entry.key, entry.value, files, host, diagnostics);
+      const service = resolveService(name, entry.key, entry.value, files, host, names, diagnostics);
       if (service) services.push(service);
     }
   }
@@ -98,7 +95,7 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   return { ...(value as unknown as Omit<HostModel, 'origins'>), origins: ctx.origins };
 }
 
-function resolveService(name: string, keyAt: Origin, node: PNode, sources: string[], host: HostModel, diagnostics: Diagnostic[]): ServiceModel | null {
+function resolveService(name: string, keyAt: Origin, node: PNode, sources: string[], host: HostModel, names: ReadonlySet<string>, diagnostics: Diagnostic[]): ServiceModel | null {
   const before = diagnostics.length;
   checkName(name, keyAt, host, diagnostics);
   if (node.kind !== 'map') {
@@ -131,6 +128,7 @@ function resolveService(name: string, keyAt: Origin, node: PNode, sources: strin
   checkFormats(schema.field, resolved, '', (p, message) =>
     diagnostics.push({ ...nearestOrigin(ctx.origins, p, keyAt), message: `\`services.${name}.${p}\` ${message}` }),
   );
+  checkUnitOverrides(name, resolved, names, (p, message) => diagnostics.push({ ...nearestOrigin(ctx.origins, p, keyAt), message: `\`services.${name}.${p}\` ${message}` }));
   if (diagnostics.length > before || !enabled) return null;
   return toServiceModel(name, resolved, schema.extraTypes, sources, ctx.origins);
 }
@@ -138,8 +136,8 @@ function resolveService(name: string, keyAt: Origin, node: PNode, sources: strin
 function checkName(name: string, at: Origin, host: HostModel, diagnostics: Diagnostic[]): void {
   const problem = formatProblem('user-name', name);
   if (problem) diagnostics.push({ ...at, message: `service name \`${name}\` ${problem}` });
-  else if (RESERVED_NAMES.has(name) || name.startsWith('systemd-') || name.startsWith('atelier-')) {
-    diagnostics.push({ ...at, message: `service name \`${name}\` is already used by the system or by atelier-emit's own units`, hint: 'choose another name' });
+  else if (reservedName(name)) {
+    diagnostics.push({ ...at, message: `service name \`${name}\` is already used by the system or by atelier-emit's own units`, hint: 'it would be the name of the service user and group: a system group grants access to devices, keys or root; choose another name' });
   } else if (name === host.servicesGroup) {
     diagnostics.push({ ...at, message: `service name \`${name}\` is the name of the services group`, hint: 'rename the service or set host.servicesGroup' });
   }
@@ -182,6 +180,20 @@ function withExtraOptions(node: PMap, ctx: StructureContext): { field: ObjectFie
   }
   extraNames.sort();
   return { field: { ...serviceSchema, fields }, extraNames, extraTypes };
+}
+
+/** extraConfig.systemd, directive by directive: see unit-policy.ts. */
+function checkUnitOverrides(name: string, v: Record<string, unknown>, names: ReadonlySet<string>, report: (path: string, message: string) => void): void {
+  const systemd = (v.extraConfig as { systemd?: Record<string, Record<string, unknown> | undefined> } | undefined)?.systemd ?? {};
+  for (const [section, directives] of Object.entries(systemd)) {
+    for (const [directive, values] of Object.entries(directives ?? {})) {
+      if (!Array.isArray(values)) continue;
+      values.forEach((value, i) => {
+        const problem = typeof value === 'string' ? directiveProblem(section, directive, value, names) : null;
+        if (problem) report(`extraConfig.systemd.${section}.${directive}.${i}`, problem);
+      });
+    }
+  }
 }
 
 /** Walks a resolved value with its schema and reports strings not of their format. */

@@ -16,6 +16,12 @@ export type StringFormat =
   | 'acme-ca'
   | 'dns-resolver'
   | 'command'
+  | 'data-dir'
+  | 'login-shell'
+  | 'root-config-path'
+  | 'program'
+  | 'sudoers-command'
+  | 'group-name'
   | 'glob'
   | 'single-line';
 
@@ -157,7 +163,7 @@ const service = {
     enable: { kind: 'bool', default: false, description: 'Enable the service' },
     domain: { kind: 'string', nullable: true, format: 'domain', default: null, description: 'Domain for Caddy reverse proxy' },
     port: port('Port the service listens on', { default: ({ siblings }) => siblings.defaultPort as number }),
-    dataDir: { kind: 'string', format: 'absolute-path', default: ({ name }) => `/var/lib/${name}`, description: 'Data storage directory' },
+    dataDir: { kind: 'string', format: 'data-dir', default: ({ name }) => `/var/lib/${name}`, description: 'Data storage directory' },
     secretsFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'Secrets environment file' },
     repository: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Git repo URL, cloned once on first start' },
     repositoryRef: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'Branch or tag to clone (default: the remote HEAD)' },
@@ -226,16 +232,16 @@ const host = {
   kind: 'object',
   description: 'Host-wide settings',
   fields: {
-    servicesGroup: { kind: 'string', format: 'user-name', default: 'services', description: 'The group every service user joins' },
-    sysconfdir: { kind: 'string', format: 'absolute-path', default: '/etc', description: 'Where the emitted tree is installed' },
-    systemctl: { kind: 'string', format: 'absolute-path', default: '/usr/bin/systemctl', description: 'systemctl path used in sudoers rules' },
-    userShell: { kind: 'string', format: 'absolute-path', default: '/bin/bash', description: 'Login shell of service users' },
+    servicesGroup: { kind: 'string', format: 'group-name', default: 'services', description: 'The group every service user joins' },
+    sysconfdir: { kind: 'string', format: 'root-config-path', default: '/etc', description: 'Where the emitted tree is installed' },
+    systemctl: { kind: 'string', format: 'sudoers-command', default: '/usr/bin/systemctl', description: 'systemctl path used in sudoers rules' },
+    userShell: { kind: 'string', format: 'login-shell', default: '/bin/bash', description: 'Login shell of service users' },
     runtimes: {
       kind: 'object',
       description: 'Command name or absolute path of each runtime',
       fields: {
-        bun: { kind: 'string', format: 'command', default: 'bun', description: 'bun command' },
-        node: { kind: 'string', format: 'command', default: 'node', description: 'node command' },
+        bun: { kind: 'string', format: 'program', default: 'bun', description: 'bun command' },
+        node: { kind: 'string', format: 'program', default: 'node', description: 'node command' },
       },
     },
     caddy: {
@@ -275,8 +281,8 @@ const host = {
           default: 'production',
           description: "ACME CA: production (Caddy's default issuers), staging (Let's Encrypt staging) or a private CA's https:// directory URL",
         },
-        acmeCARoot: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: "PEM root certificate a private ACME CA's https endpoint is signed by" },
-        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: "File with the DNS provider's secrets (Caddy's environment)" },
+        acmeCARoot: { kind: 'string', nullable: true, format: 'root-config-path', default: null, description: "PEM root certificate a private ACME CA's https endpoint is signed by" },
+        environmentFile: { kind: 'string', nullable: true, format: 'root-config-path', default: null, description: "File with the DNS provider's secrets (Caddy's environment)" },
         trustedProxies: { kind: 'list', default: [], items: { kind: 'string', format: 'cidr', description: 'a CIDR range' }, description: 'Proxies in front of Caddy' },
       },
     },
@@ -287,17 +293,17 @@ const host = {
         enable: { kind: 'bool', default: true, description: 'Emit backups for services with data declarations' },
         repositoryFile: {
           kind: 'string',
-          format: 'absolute-path',
+          format: 'root-config-path',
           default: ({ host }) => `${host.sysconfdir}/atelier/restic/repository`,
           description: 'restic repository file',
         },
         passwordFile: {
           kind: 'string',
-          format: 'absolute-path',
+          format: 'root-config-path',
           default: ({ host }) => `${host.sysconfdir}/atelier/restic/password`,
           description: 'restic password file',
         },
-        environmentFile: { kind: 'string', nullable: true, format: 'absolute-path', default: null, description: 'restic environment (cloud credentials)' },
+        environmentFile: { kind: 'string', nullable: true, format: 'root-config-path', default: null, description: 'restic environment (cloud credentials)' },
         schedule: { kind: 'string', format: 'calendar', default: '02:00', description: 'Per-service backup timer (OnCalendar)' },
         randomizedDelay: { kind: 'string', format: 'timespan', default: '2h', description: 'Timer randomized delay' },
         prune: {

@@ -2,6 +2,17 @@
 // path once `${dataDir}` has been replaced.
 import { isIP } from 'node:net';
 import type { StringFormat } from './schema.js';
+import { DATA_ROOTS, reservedName, SYSTEM_STATE_FOLDERS } from './reserved.js';
+
+/** Linux limits every program that opens the path enforces: NAME_MAX and PATH_MAX (with its NUL). */
+const NAME_MAX = 255;
+const PATH_MAX = 4095;
+
+/** Characters systemd reads as an Exec*= prefix before any quoting (systemd.service(5) "Command lines"). */
+export const EXEC_PREFIX_CHARS = '-@:+!|';
+
+/** Folders whose contents the host or other users own: a root path read by root must not lie below them. */
+const USER_WRITABLE_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/home', '/run/user', '/var/lib', '/srv'];
 
 /** Why `value` is not of `format`, or null when it is. */
 export function formatProblem(format: StringFormat | undefined, value: string): string | null {
@@ -14,11 +25,21 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
     case 'glob':
       return null;
     case 'absolute-path':
-      if (!value.startsWith('/')) return 'must be an absolute path (starting with /)';
-      if (value !== value.trim() || value.endsWith('\\')) return 'must not begin or end with white space or end with a backslash';
-      if (value.split('/').some((part) => part === '..' || part === '.')) return 'must not contain `.` or `..` segments';
-      if (value.length > 1 && (value.endsWith('/') || value.includes('//'))) return 'must be a normalized path (no trailing or doubled /)';
-      return null;
+      return pathProblem(value);
+    case 'data-dir':
+      return pathProblem(value) ?? dataDirProblem(value);
+    case 'login-shell':
+      // sysusers writes it into /etc/passwd, whose fields `:` separates.
+      return pathProblem(value) ?? (value.includes(':') ? 'must not contain `:` (it separates /etc/passwd fields)' : null);
+    case 'root-config-path':
+      return pathProblem(value) ?? rootPathProblem(value);
+    case 'program':
+      return programProblem(value);
+    case 'sudoers-command':
+      return pathProblem(value) ?? sudoersCommandProblem(value);
+    case 'group-name':
+      if (!/^[a-z][a-z0-9-]{0,30}$/.test(value)) return 'must match ^[a-z][a-z0-9-]{0,30}$ (a Linux group name)';
+      return reservedName(value) ? 'is a group the system or its packages already use (it may grant access to devices, keys or root)' : null;
     case 'domain':
       return isDomain(value) ? null : 'must be a DNS name such as app.example.com (letters, digits, hyphens; an optional leading `*.`)';
     case 'duration':
@@ -66,6 +87,56 @@ function isResolver(value: string): boolean {
   if (!m) return false;
   const address = m[1] ?? m[2];
   return isIP(address) === (m[1] !== undefined ? 6 : 4) && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
+}
+
+function pathProblem(value: string): string | null {
+  if (!value.startsWith('/')) return 'must be an absolute path (starting with /)';
+  if (value !== value.trim() || value.endsWith('\\')) return 'must not begin or end with white space or end with a backslash';
+  if (value.split('/').some((part) => part === '..' || part === '.')) return 'must not contain `.` or `..` segments';
+  if (value.length > 1 && (value.endsWith('/') || value.includes('//'))) return 'must be a normalized path (no trailing or doubled /)';
+  if (Buffer.byteLength(value) > PATH_MAX) return `must be at most ${PATH_MAX} bytes long (Linux's PATH_MAX)`;
+  if (value.split('/').some((part) => Buffer.byteLength(part) > NAME_MAX)) return `must not have a component over ${NAME_MAX} bytes (Linux's NAME_MAX)`;
+  return null;
+}
+
+/**
+ * A data folder is handed to the service user by tmpfiles (owner and mode of an
+ * existing folder are changed): it must be a folder of its own below a data
+ * root, never a system folder or another account's.
+ */
+function dataDirProblem(value: string): string | null {
+  if (value.includes(':')) return 'must not contain `:` (it is the home in /etc/passwd, whose fields `:` separates)';
+  const root = DATA_ROOTS.find((r) => value.startsWith(`${r}/`));
+  if (root === undefined) return `must be a folder of its own under ${DATA_ROOTS.join(' or ')} (such as /var/lib/<name>): tmpfiles hands the folder to the service user`;
+  const first = value.slice(root.length + 1).split('/')[0];
+  if (root === '/var/lib' && (SYSTEM_STATE_FOLDERS.has(first) || reservedName(first))) {
+    return `must not be inside /var/lib/${first}, the state of a system package`;
+  }
+  return null;
+}
+
+/** A file root reads (a unit's environment file, tmpfiles configuration): no service user may be able to write it. */
+function rootPathProblem(value: string): string | null {
+  const under = USER_WRITABLE_ROOTS.find((r) => value === r || value.startsWith(`${r}/`));
+  return under ? `must not be under ${under}, where service users or other accounts can write: root reads it` : null;
+}
+
+/** The first word of an Exec*= line: a command name or an absolute path, never read as a prefix. */
+function programProblem(value: string): string | null {
+  if (value === '') return 'must not be empty';
+  if (EXEC_PREFIX_CHARS.includes(value[0])) return `must not start with \`${value[0]}\` (systemd reads it as a command prefix: \`+\` and \`!\` run the command as root)`;
+  if (value.includes('/')) return pathProblem(value) ?? (/\s/.test(value) ? 'must not contain white space' : null);
+  return /^[A-Za-z0-9._][A-Za-z0-9._+-]*$/.test(value) ? null : 'must be a command name (letters, digits, `.`, `_`, `+`, `-`) or an absolute path';
+}
+
+/**
+ * The program of the deploy rule runs as root with the user's arguments: a plain
+ * path to systemctl, without a sudoers wildcard, escape or white space.
+ */
+function sudoersCommandProblem(value: string): string | null {
+  if (!/^[A-Za-z0-9._/+-]+$/.test(value)) return 'must be a plain path of letters, digits, `.`, `_`, `+`, `-` and `/` (sudoers reads `*`, `?`, `[`, `\\`, quotes and white space specially)';
+  if (!value.endsWith('/systemctl')) return 'must be the path of systemctl (the deploy rule runs it as root)';
+  return rootPathProblem(value);
 }
 
 function hasControl(value: string): boolean {

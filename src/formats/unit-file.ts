@@ -25,6 +25,21 @@ export function renderUnit(headerComment: string, sections: Section[]): string {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/**
+ * systemd reads unit lines up to LONG_LINE_MAX (1 MiB, src/basic/fileio.h) and
+ * refuses the file beyond it; a value leaves room for its key.
+ */
+export const LONG_LINE_MAX = 1024 * 1024;
+const VALUE_MAX = LONG_LINE_MAX - 64;
+
+function limit(value: string): string {
+  if (Buffer.byteLength(value) > VALUE_MAX) throw new UnsafeValueError(`this value is longer than systemd reads on one unit line (${VALUE_MAX} bytes)`);
+  return value;
+}
+
+/** Characters systemd reads as an Exec*= prefix before any quoting (systemd.service(5) "Command lines"). */
+export const EXEC_PREFIXES = '-@:+!|';
+
 function rejectControl(value: string, what: string): void {
   if (CONTROL.test(value)) throw new UnsafeValueError(`${what} must not contain a newline or other control character`);
 }
@@ -42,7 +57,7 @@ export function escapeText(value: string): string {
   rejectControl(value, 'this value');
   if (value !== value.trim()) throw new UnsafeValueError('this value must not begin or end with white space (systemd strips it)');
   if (value.endsWith('\\')) throw new UnsafeValueError('this value must not end with a backslash (systemd reads it as a line continuation)');
-  return escapeSpecifiers(value);
+  return limit(escapeSpecifiers(value));
 }
 
 /** C-style escapes for a double-quoted word: backslash, quote, and control characters. */
@@ -81,12 +96,14 @@ export function escapeExec(argv: readonly string[], prefix = ''): string {
   const words = argv.map((word, i) => {
     if (word.includes('\u0000')) throw new UnsafeValueError('a NUL character cannot be written');
     if (i === 0 && word.length === 0) throw new UnsafeValueError('the program name is empty');
+    // Prefixes are read before quoting: a program written `+/bin/x` or `"!x"` would run as root.
+    if (i === 0 && EXEC_PREFIXES.includes(word[0])) throw new UnsafeValueError(`the program must not start with \`${word[0]}\`, which systemd reads as a command prefix`);
     const escaped = escapeSpecifiers(word).replace(/\$/g, '$$$$');
     // A lone ";" separates commands; "\;" passes it as an argument.
     if (escaped === ';') return '\\;';
     return isBareWord(escaped) ? escaped : cQuote(escaped);
   });
-  return `${prefix}${words.join(' ')}`;
+  return limit(`${prefix}${words.join(' ')}`);
 }
 
 /** One Environment= assignment as a single quoted word: `"NAME=value"`. */
@@ -94,5 +111,5 @@ export function escapeEnvironment(name: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UnsafeValueError(`${JSON.stringify(name)} is not a valid environment variable name`);
   if (value.includes('\u0000')) throw new UnsafeValueError('an environment value cannot hold a NUL character');
   // systemd unquotes and unescapes the word first, then resolves specifiers: so %% inside quotes.
-  return cQuote(`${name}=${escapeSpecifiers(value)}`);
+  return limit(cQuote(`${name}=${escapeSpecifiers(value)}`));
 }
