@@ -10,11 +10,21 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 // Go's filepath.Match, `**` spans components, a pattern without a leading `/`
 // matches any run of components, a leading `!` negates, the last match wins.
 
+/**
+ * What restic trims from each exclude-file line: Go's strings.TrimSpace, that is
+ * unicode.IsSpace (Latin-1 \t \n \v \f \r space U+0085 U+00A0, and every Z
+ * category character). Not JavaScript's \s, which lacks U+0085 and adds U+FEFF.
+ */
+const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const LEADING_SPACE = new RegExp(`^[${GO_SPACE}]+`, 'u');
+const TRAILING_SPACE = new RegExp(`[${GO_SPACE}]+$`, 'u');
+export const isGoSpace = (c: string): boolean => LEADING_SPACE.test(c);
+
 /** One exclude-file line that restic reads back as exactly `pattern`. */
 export function excludeLine(pattern: string): string {
   let line = pattern.replace(/\$/g, '$$$$');
   // Leading or trailing white space would be trimmed: a one-character class keeps it.
-  line = line.replace(/^\s+/, (ws) => [...ws].map((c) => `[${c}]`).join('')).replace(/\s+$/, (ws) => [...ws].map((c) => `[${c}]`).join(''));
+  line = line.replace(LEADING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join('')).replace(TRAILING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join(''));
   return line.startsWith('#') ? `\\${line}` : line;
 }
 
@@ -132,8 +142,9 @@ function matches(pattern: Part[], components: string[]): boolean {
 /** Why restic cannot read `pattern` as written, or null. */
 export function excludeProblem(pattern: string): string | null {
   if (CONTROL.test(pattern)) return 'must be one line without control characters (the exclude file holds one pattern a line)';
-  if (pattern.trim() === '' || pattern.trim() === '!') return 'must not be empty';
-  if (/\\\s+$/.test(pattern)) return 'must not end with a backslash followed by white space';
+  const trimmed = pattern.replace(LEADING_SPACE, '').replace(TRAILING_SPACE, '');
+  if (trimmed === '' || trimmed === '!') return 'must not be empty';
+  if (/\\$/.test(pattern.replace(TRAILING_SPACE, '')) && TRAILING_SPACE.test(pattern)) return 'must not end with a backslash followed by white space';
   try {
     const { glob } = splitNegation(pattern);
     patternParts(glob).forEach(componentRegExp);
