@@ -98,14 +98,18 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
   }
-  prepareOutDir(fs, options.outDir);
+  const { createdFolder } = prepareOutDir(fs, options.outDir);
   // Planned under the lock: a plan made before another run's write would be stale.
-  const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000 });
+  const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000, createdFolder });
+  let written = false;
   try {
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
-    return await writeAndApply(fs, options, plan, timer);
+    const result = await writeAndApply(fs, options, plan, timer);
+    written = result.kind === 'planned' && result.written;
+    return result;
   } finally {
-    await lock.release();
+    // A run that wrote nothing (refused, or a failed stop step) leaves no `atelier/` it created.
+    await lock.release({ removeFolder: !written });
   }
 }
 

@@ -2,9 +2,9 @@
 // ownership state says atelier-emit wrote. It reads the disk; it never writes.
 import * as path from 'node:path';
 import type { DesiredFile, EmitterName } from './emitters/types.js';
-import { errorCode, isMissing, type FsLike } from './fs.js';
+import { decodeUtf8, errorCode, InputFileError, isMissing, readInputFile, type FsLike } from './fs.js';
 import { counter, type ProgressSink } from './progress.js';
-import { emptyState, parseState, sha256, STATE_PATH, type State, type StateEntry } from './state.js';
+import { emptyState, MAX_STATE_BYTES, parseState, sha256, STATE_PATH, type State, type StateEntry } from './state.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
 
@@ -55,8 +55,15 @@ export interface PlanOptions {
 
 type Existing =
   | { kind: 'absent' }
-  | { kind: 'file'; content: string; mode: number }
+  | { kind: 'file'; content: string; mode: number; uid: number; gid: number }
   | { kind: 'blocked'; reason: string; forceable: boolean };
+
+/** The owner a file gets when atelier-emit writes it: the running user (root on a server). */
+const writer = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+function ownerProblem(existing: { uid: number; gid: number }, owner: { uid: number; gid: number }): string | null {
+  return existing.uid === owner.uid && existing.gid === owner.gid ? null : `owner ${existing.uid}:${existing.gid} → ${owner.uid}:${owner.gid}`;
+}
 
 export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFile[], options: PlanOptions): Plan {
   const { state, problem, text: stateText } = readState(fs, outDir);
@@ -88,12 +95,13 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
       return as('create', null);
     }
     if (existing.content === file.content) {
-      // Identical content loses nothing: adopt it, fixing the mode if needed.
+      // Identical content loses nothing: adopt it, fixing the mode and the owner if needed
+      // (a sudoers file owned by `nobody` is not ours to keep as it is: it is written anew).
       // `current` shares the desired string: the copy read from disk is dropped (half the memory of a large unchanged tree).
       record();
-      return existing.mode === file.mode
-        ? as('unchanged', file.content, existing.mode)
-        : as('update', file.content, existing.mode, `mode ${octal(existing.mode)} → ${octal(file.mode)}`);
+      const owner = ownerProblem(existing, writer);
+      if (existing.mode === file.mode && owner === null) return as('unchanged', file.content, existing.mode);
+      return as('update', file.content, existing.mode, [existing.mode === file.mode ? null : `mode ${octal(existing.mode)} → ${octal(file.mode)}`, owner].filter(Boolean).join(', '));
     }
     const conflict = ownershipConflict(owned, existing.content);
     if (conflict && !options.force) return as('conflict', existing.content, undefined, conflict);
@@ -157,10 +165,15 @@ function ownershipConflict(owned: StateEntry | undefined, current: string): stri
 function readState(fs: FsLike, outDir: string): { state: State; problem?: string; text: string | null } {
   let text: string;
   try {
-    text = String(fs.readFileSync(path.join(outDir, STATE_PATH), 'utf8'));
+    // Bounded, a regular file, never through a symlink (the record or its folder).
+    const folder = new TreeInspector(fs, outDir).folderProblem(path.posix.dirname(STATE_PATH));
+    if (folder) return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${folder}`, text: null };
+    const decoded = decodeUtf8(readInputFile(fs, path.join(outDir, STATE_PATH), MAX_STATE_BYTES, false));
+    if ('line' in decoded) return { state: emptyState(), problem: `${STATE_PATH} is damaged: it is not UTF-8 (line ${decoded.line}); fix or remove it, or use --force`, text: null };
+    text = decoded.text;
   } catch (err) {
     if (isMissing(err)) return { state: emptyState(), text: null };
-    return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${(err as Error).message}`, text: null };
+    return { state: emptyState(), problem: `cannot read ${STATE_PATH}: ${err instanceof InputFileError ? `it ${err.message}` : (err as Error).message}`, text: null };
   }
   const parsed = parseState(text);
   if ('error' in parsed) return { state: emptyState(), problem: `${STATE_PATH} is damaged: ${parsed.error}; fix or remove it, or use --force`, text };
@@ -189,7 +202,7 @@ export class TreeInspector {
       if (stat.isDirectory()) return { kind: 'blocked', reason: 'is a folder where a file should be', forceable: false };
       if (!stat.isFile()) return { kind: 'blocked', reason: 'is not a regular file', forceable: false };
       const content = String(this.fs.readFileSync(full, 'utf8'));
-      return { kind: 'file', content, mode: Number(stat.mode) & 0o7777 };
+      return { kind: 'file', content, mode: Number(stat.mode) & 0o7777, uid: Number(stat.uid), gid: Number(stat.gid) };
     } catch (err) {
       if (isMissing(err)) return { kind: 'absent' };
       return { kind: 'blocked', reason: `cannot be read (${errorCode(err) ?? (err as Error).message})`, forceable: false };

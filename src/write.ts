@@ -162,10 +162,31 @@ function removeAbandonedTemps(fs: FsLike, outDir: string, folders: Set<string>):
   }
 }
 
-/** Makes sure --out and its `atelier/` folder exist (for the lock and the state), refusing symlinks. */
-export function prepareOutDir(fs: FsLike, outDir: string): void {
-  fs.mkdirSync(outDir, { recursive: true, mode: 0o755 });
-  ensureFolder(fs, new TreeInspector(fs, outDir), outDir, path.posix.dirname(STATE_PATH));
+/**
+ * Makes sure --out and its `atelier/` folder exist (for the lock and the state), refusing symlinks.
+ * Returns whether `atelier/` was created now, so that a run refused later can leave no trace.
+ */
+export function prepareOutDir(fs: FsLike, outDir: string): { createdFolder: boolean } {
+  // Every folder made here gets its mode explicitly: mkdir's mode is masked by the caller's umask.
+  const first = fs.mkdirSync(outDir, { recursive: true, mode: 0o755 });
+  if (first !== undefined) {
+    for (let dir = outDir; ; dir = path.dirname(dir)) {
+      fs.chmodSync(dir, 0o755);
+      if (dir === first || dir === path.dirname(dir)) break;
+    }
+  }
+  const folder = path.posix.dirname(STATE_PATH);
+  const existed = folderExists(fs, path.join(outDir, folder));
+  ensureFolder(fs, new TreeInspector(fs, outDir), outDir, folder);
+  return { createdFolder: !existed };
+}
+
+function folderExists(fs: FsLike, dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
@@ -176,6 +197,8 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
   if (problem) throw new RefusedWrite(problem);
   try {
     fs.mkdirSync(path.join(outDir, relative), { mode: 0o755 });
+    // Explicit, whatever the umask: under umask 027 Caddy could not read caddy/sites.
+    fs.chmodSync(path.join(outDir, relative), 0o755);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Created since inspection (or by another writer): it must be a real folder.

@@ -2,7 +2,10 @@
 // folder means its declaration files in name order), or the default file.
 import * as path from 'node:path';
 import type { Diagnostic } from '../model.js';
-import { exists, type FsLike } from '../fs.js';
+import { decodeUtf8, exists, InputFileError, readInputFile, type FsLike } from '../fs.js';
+
+/** The largest declaration file read (a fleet of 10,000 services is about 3 MB). */
+export const MAX_DECLARATION_BYTES = 32 * 1024 * 1024;
 import { isDeclarationFile } from './load.js';
 import type { DeclarationText } from './resolve.js';
 
@@ -45,11 +48,24 @@ export async function readDeclarations(fs: FsLike, cwd: string, configs: readonl
     }
   }
   const texts: DeclarationText[] = [];
+  // One file given twice (`--config f --config f`, or a folder and a file in it) is read once:
+  // merging it with itself would double every list (a preStart run twice).
+  const seen = new Set<string>();
   for (const file of files) {
     try {
-      texts.push({ file: display(file), text: String(fs.readFileSync(path.resolve(cwd, file), 'utf8')) });
+      const stat = fs.statSync(path.resolve(cwd, file));
+      const identity = `${stat.dev}:${stat.ino}`;
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      const decoded = decodeUtf8(readInputFile(fs, path.resolve(cwd, file), MAX_DECLARATION_BYTES));
+      if ('line' in decoded) {
+        diagnostics.push({ file: display(file), line: decoded.line, column: decoded.column, message: 'this byte is not UTF-8', hint: 'declarations are UTF-8 text; convert the file, e.g. iconv -f latin1 -t utf-8' });
+        continue;
+      }
+      texts.push({ file: display(file), text: decoded.text.replace(/^\uFEFF/, '') });
     } catch (err) {
-      diagnostics.push({ file: display(file), line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
+      const message = err instanceof InputFileError ? `cannot read: this ${err.message}` : `cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`;
+      diagnostics.push({ file: display(file), line: 1, column: 1, message, hint: 'a declaration is a regular UTF-8 text file' });
     }
   }
   return texts;

@@ -18,11 +18,51 @@ export function isDeclarationFile(name: string): boolean {
   return (DECLARATION_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
 }
 
+/** Tables and lists inside each other, at most (a declaration needs about six). */
+export const MAX_DEPTH = 64;
+/** Nodes an alias may copy in all (a "billion laughs" file is a few lines). */
+export const MAX_ALIAS_NODES = 100_000;
+
 /** Parses one declaration file's text; `file` is the display name. */
 export function parseDeclaration(file: string, text: string, diagnostics: Diagnostic[]): LoadedFile {
   const ext = path.extname(file).toLowerCase();
+  // Before any parser sees it: a parser recursing into 3,000 nested brackets runs out of stack (or memory).
+  const deep = flowDepthProblem(text);
+  if (deep) {
+    diagnostics.push({ file, ...deep, message: `tables or lists are nested more than ${MAX_DEPTH} deep here`, hint: 'a declaration needs a few levels; this is not one' });
+    return { file, root: null };
+  }
   const root = ext === '.toml' ? parseToml(file, text, diagnostics) : parseYamlOrJson(file, text, ext === '.json', diagnostics);
   return { file, root };
+}
+
+/**
+ * The first place where `[` and `{` open more than MAX_DEPTH levels, outside
+ * quoted strings and comments. Conservative: an unquoted bracket in a plain
+ * YAML scalar counts too, which no real declaration has 64 of.
+ */
+function flowDepthProblem(text: string): { line: number; column: number } | null {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      lineStart = i + 1;
+    } else if (c === '"' || c === "'") {
+      // Skip the string; a double-quoted one has backslash escapes. An unclosed one ends at the line (the parser reports it).
+      for (i++; i < text.length && text[i] !== c && text[i] !== '\n'; i++) if (c === '"' && text[i] === '\\') i++;
+      if (text[i] === '\n') i--;
+    } else if (c === '#') {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_DEPTH) return { line, column: i - lineStart + 1 };
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return null;
 }
 
 function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
@@ -48,10 +88,21 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
     diagnostics.push({ file, line, column, message: `${json ? 'JSON' : 'YAML'} syntax error: ${firstLine(err.message)}` });
   }
   if (doc.errors.length > 0) return null;
-  const convert = (node: YamlNode | null | undefined, fallback: number): PNode => {
+  let aliasNodes = 0;
+  let reported = false;
+  const tooMuch = (start: number, message: string): PNode => {
+    if (!reported) diagnostics.push({ ...at(start), message, hint: 'write the value out, or split the file' });
+    reported = true;
+    return { kind: 'scalar', value: null, at: at(start) };
+  };
+  // `inAlias`: nodes copied by an alias count against MAX_ALIAS_NODES, so a few lines cannot expand to millions.
+  const convert = (node: YamlNode | null | undefined, fallback: number, depth = 0, inAlias = false): PNode => {
     if (node == null) return { kind: 'scalar', value: null, at: at(fallback) };
     const start = node.range?.[0] ?? fallback;
-    if (isAlias(node)) return convert(node.resolve(doc) as YamlNode, start);
+    if (depth > MAX_DEPTH) return tooMuch(start, `tables or lists are nested more than ${MAX_DEPTH} deep here`);
+    if (inAlias && ++aliasNodes > MAX_ALIAS_NODES) return tooMuch(start, `aliases here expand to more than ${MAX_ALIAS_NODES} values`);
+    if (isAlias(node)) return convert(node.resolve(doc) as YamlNode, start, depth + 1, true);
+    const child = (n: YamlNode | null | undefined, f: number) => convert(n, f, depth + 1, inAlias);
     if (isMap(node)) {
       const entries: PMap['entries'] = new Map();
       for (const pair of node.items) {
@@ -63,12 +114,16 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
           diagnostics.push({ ...at(keyStart), message: `the key \`${key}\` appears twice in one table (first at line ${earlier.key.line})`, hint: 'merge the two entries, or split them across files' });
           continue;
         }
-        entries.set(key, { key: at(keyStart), value: convert(pair.value as YamlNode, keyStart) });
+        entries.set(key, { key: at(keyStart), value: child(pair.value as YamlNode, keyStart) });
       }
       return { kind: 'map', entries, at: at(start) };
     }
-    if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => convert(item as YamlNode, start)), at: at(start) };
-    if (isScalar(node)) return { kind: 'scalar', value: toScalar(node.value), at: at(start) };
+    if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => child(item as YamlNode, start)), at: at(start) };
+    if (isScalar(node)) {
+      // A number keeps the text it was written as: an environment value `1.10` stays "1.10", not 1.1.
+      const text = typeof node.value === 'number' || typeof node.value === 'bigint' ? (node as { source?: string }).source : undefined;
+      return { kind: 'scalar', value: toScalar(node.value), at: at(start), ...(text !== undefined ? { text } : {}) };
+    }
     return { kind: 'scalar', value: null, at: at(start) };
   };
   const before = diagnostics.length;
@@ -91,7 +146,7 @@ function jsonSyntaxError(text: string): { line: number; column: number; message:
 
 function toScalar(value: unknown): Scalar {
   if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }
@@ -129,9 +184,17 @@ function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode
       }
       return { kind: 'map', entries, at: here };
     }
-    return { kind: 'scalar', value: toScalar(value), at: here };
+    if (typeof value === 'bigint') {
+      // @iarna/toml returns a BigInt beyond 2^53, and wraps beyond 64 bits (2^64+1 reads as 1).
+      diagnostics.push({ ...here, message: 'this integer is too large (beyond 2^53); no setting takes one', hint: 'a port is 1 to 65535' });
+      return { kind: 'scalar', value: null, at: here };
+    }
+    // TOML keeps no text of a number: `tomlNumber` lets a string-only field refuse it rather than change it.
+    return { kind: 'scalar', value: toScalar(value), at: here, ...(typeof value === 'number' ? { text: null } : {}) };
   };
-  return convert(data, [], { file, line: 1, column: 1 });
+  const before = diagnostics.length;
+  const root = convert(data, [], { file, line: 1, column: 1 });
+  return diagnostics.length > before ? null : root;
 }
 
 function firstLine(message: string): string {

@@ -10,6 +10,9 @@ export interface Variable {
   path: string;
 }
 
+/** Placeholders whose values use placeholders, at most this deep (each level is a recursion). */
+const MAX_CHAIN = 32;
+
 const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}?/g;
 
 export class PlaceholderResolver {
@@ -49,6 +52,10 @@ export class PlaceholderResolver {
       this.report(usedAt, `unknown placeholder \`\${${name}}\``, suggestion ? `did you mean \`\${${suggestion}}\`?` : known ? `known: ${known}` : 'no placeholders are available here');
       return undefined;
     }
+    if (this.stack.length >= MAX_CHAIN) {
+      this.report(usedAt, `placeholders refer to each other more than ${MAX_CHAIN} deep (\`\${${this.stack[0]}}\` → …)`, 'resolve part of the chain by hand');
+      return undefined;
+    }
     if (this.stack.includes(name)) {
       this.report(usedAt, `placeholder cycle: ${[...this.stack.slice(this.stack.indexOf(name)), name].map((n) => `\${${n}}`).join(' → ')}`);
       return undefined;
@@ -83,7 +90,7 @@ export function resolveDeep(value: unknown, path: string, resolver: PlaceholderR
   if (Array.isArray(value)) return value.map((item, i) => resolveDeep(item, `${path}.${i}`, resolver));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveDeep(v, path ? `${path}.${k}` : k, resolver);
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: resolveDeep(v, path ? `${path}.${k}` : k, resolver), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value;

@@ -22,6 +22,8 @@ export interface PScalar {
   kind: 'scalar';
   value: Scalar;
   at: Origin;
+  /** A number's text as written (YAML, JSON); null when the format keeps none (TOML). */
+  text?: string | null;
 }
 
 export function describeNode(node: PNode): string {

@@ -72,7 +72,13 @@ export function validateField(
       if (node.kind !== 'scalar') return wrong();
       if (node.value === null) return field.nullable ? null : wrong();
       if (typeof node.value === 'string') return node.value;
-      return field.coerce ? String(node.value) : wrong();
+      if (!field.coerce) return wrong();
+      if (typeof node.value === 'number' && node.text === null) {
+        ctx.diagnostics.push({ ...node.at, message: `\`${path}\` is a string: write this number in quotes`, hint: 'TOML keeps no text of a number (1.10 would become 1.1), so the value must be a string' });
+        return undefined;
+      }
+      // The text as written: YAML's 1.10 is "1.10" and 01234 "01234", not 1.1 and 1234.
+      return typeof node.value === 'number' && typeof node.text === 'string' ? node.text : String(node.value);
     case 'int':
       if (node.kind !== 'scalar') return wrong();
       if (node.value === null) return field.nullable ? null : wrong();
@@ -94,7 +100,8 @@ export function validateField(
     case 'record': {
       if (node.kind !== 'map') return wrong();
       const out: Record<string, unknown> = {};
-      for (const [key, entry] of node.entries) out[key] = validateField(field.values, entry.value, `${path}.${key}`, ctx);
+      // defineProperty: a key `__proto__` is an environment variable like any other, not the object's prototype.
+      for (const [key, entry] of node.entries) Object.defineProperty(out, key, { value: validateField(field.values, entry.value, `${path}.${key}`, ctx), enumerable: true, writable: true, configurable: true });
       return out;
     }
     case 'object':
