@@ -8,6 +8,7 @@ import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
 import { CADDY_LOG_DIR } from './emitters/caddy.js';
 import type { Model } from './model.js';
 import { dnsEnvironment, dnsProviderModule } from './emitters/caddy-tls.js';
+import { hostProblems } from './host-checks.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -39,7 +40,15 @@ export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
   findings.push(...backupRepository(ctx));
   findings.push(...(await runtimes(ctx)));
   findings.push(await servicesGroup(ctx));
+  findings.push(...hostSafety(ctx));
   return findings;
+}
+
+/** The checks --apply makes before writing (src/host-checks.ts), one finding each. */
+function hostSafety(ctx: DoctorContext): Finding[] {
+  const problems = hostProblems(ctx.fs, ctx.root, ctx.model);
+  if (problems.length === 0) return [{ level: 'ok', check: 'names and folders', detail: 'no service name, group or data folder is already taken; what root trusts is root\'s alone' }];
+  return problems.map((p) => ({ level: 'fail', check: 'names and folders', detail: `${p.message} (${p.file}:${p.line}:${p.column})`, fix: p.hint ?? 'change the declaration' }));
 }
 
 async function distribution(ctx: DoctorContext): Promise<Finding> {

@@ -11,6 +11,7 @@ import type { Diagnostic, Model } from './model.js';
 import { planTree, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { acquireLock } from './lock.js';
+import { hostProblems } from './host-checks.js';
 import { prepareOutDir, writePlan } from './write.js';
 
 export interface LoadResult {
@@ -73,6 +74,8 @@ export interface GenerateOptions {
   /** Plan only: --dry-run and --check. */
   dryRun: boolean;
   apply: boolean;
+  /** Root of the host file system --apply checks (tests point it elsewhere). */
+  hostRoot?: string;
   /** How long to wait for another run writing to the same --out. */
   lockWaitMs?: number;
   runner?: CommandRunner;
@@ -94,6 +97,11 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
   const checked = await checkDeclarations(fs, options.cwd, options.configs, timer, progress);
   if (!checked.model) return { kind: 'invalid', diagnostics: checked.diagnostics, texts: checked.texts };
   const emitted = { files: checked.files.filter((f) => options.only.includes(f.emitter)) };
+  // On this host, before anything is written: existing names, a data folder not the service's, what root trusts.
+  if (options.apply && !options.dryRun) {
+    const problems = hostProblems(fs, options.hostRoot ?? '/', checked.model);
+    if (problems.length > 0) return { kind: 'invalid', diagnostics: problems, texts: checked.texts };
+  }
   if (options.dryRun) {
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
