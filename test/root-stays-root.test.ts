@@ -68,7 +68,7 @@ describe('no Exec*= line starts with a prefix atelier-emit did not put there', (
     ['Install', 'RequiredBy', 'sshd.service'],
   ])('refuses extraConfig [%s] %s=%s', (section, directive, value) => {
     const errors = errorsOf(service(`    extraConfig:\n      systemd:\n        ${section}:\n          ${directive}: ${JSON.stringify(value)}\n`));
-    expect(errors.join('\n')).toContain(`\`services.app.extraConfig.systemd.${section}.${directive}.0\``);
+    expect(errors.join('\n')).toMatch(new RegExp(`\`services\\.app\\.extraConfig\\.systemd\\.${section}\\.${directive}(\\.0)?\``));
   });
 
   it('keeps what only tunes the service itself', () => {
@@ -147,5 +147,12 @@ describe('what passwd and root read', () => {
     const result = resolveDeclarations([{ file: 'app.yaml', text: service(`    environment:\n      BIG: ${'x'.repeat(1024 * 1024)}\n`) }]);
     const emitted = result.model ? emitAll(result.model).diagnostics : result.diagnostics;
     expect(emitted.map((d) => `${d.line}:${d.column} ${d.message}`).join('\n')).toMatch(/^6:12 .*longer than systemd reads/m);
+  });
+});
+
+describe('found by the privilege property', () => {
+  it('an empty list for a forbidden directive is refused too (it would remove User=)', () => {
+    const errors = errorsOf(service('    extraConfig:\n      systemd:\n        Service:\n          User: []\n'));
+    expect(errors.join('\n')).toContain('`services.app.extraConfig.systemd.Service.User` `User` is not among the directives');
   });
 });

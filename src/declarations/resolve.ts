@@ -188,6 +188,12 @@ function checkUnitOverrides(name: string, v: Record<string, unknown>, names: Rea
   for (const [section, directives] of Object.entries(systemd)) {
     for (const [directive, values] of Object.entries(directives ?? {})) {
       if (!Array.isArray(values)) continue;
+      // The name alone: an empty list removes the generated directive (`User: []` would leave the unit running as root).
+      const named = directiveProblem(section, directive, '', names);
+      if (named?.includes('is not among')) {
+        report(`extraConfig.systemd.${section}.${directive}`, named);
+        continue;
+      }
       values.forEach((value, i) => {
         const problem = typeof value === 'string' ? directiveProblem(section, directive, value, names) : null;
         if (problem) report(`extraConfig.systemd.${section}.${directive}.${i}`, problem);

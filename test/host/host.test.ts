@@ -123,9 +123,12 @@ beforeAll(async () => {
     'package-lock.json': '{"name":"nodeapp","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"nodeapp","version":"1.0.0"}}}\n',
   });
   await makeRepo('bunapp', { 'index.ts': BUN_APP, 'package.json': '{"name":"bunapp","private":true}\n' });
-  // The hostile fixture's app has no repository: it is deployed by hand, as an admin would.
+  // The hostile fixture's app has no repository: it is deployed by hand, as an admin would. An existing data
+  // folder must already be its service's (--apply refuses to hand over anyone else's): the admin makes the account first.
+  await host.run(['useradd', '--system', '--user-group', '--home-dir', '/var/lib/hostile', '--no-create-home', 'hostile']);
   fs.mkdirSync(host.path('/var/lib/hostile/app/src'), { recursive: true });
   fs.writeFileSync(host.path('/var/lib/hostile/app/src/my server.js'), HOSTILE_APP);
+  await host.run(['chown', '-R', 'hostile:hostile', '/var/lib/hostile']);
   fs.mkdirSync(host.path(DECLARATIONS), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'fixtures/hostile/atelier.yaml'), host.path(`${DECLARATIONS}/hostile.yaml`));
   writeDeclarations(declarations());
