@@ -156,3 +156,13 @@ describe('found by the privilege property', () => {
     expect(errors.join('\n')).toContain('`services.app.extraConfig.systemd.Service.User` `User` is not among the directives');
   });
 });
+
+describe('secrets are not shared', () => {
+  it.each([
+    ['another service’s secretsFile', `services:\n  one:\n    enable: true\n    caddy: {enable: false}\n    secretsFile: /run/secrets/one\n  two:\n    enable: true\n    caddy: {enable: false}\n    secretsFile: /run/secrets/one\n`, 'is the secretsFile of one'],
+    ['Caddy’s DNS token', `host:\n  caddy:\n    environmentFile: /etc/caddy/token.env\nservices:\n  one:\n    enable: true\n    caddy: {enable: false}\n    secretsFile: /etc/caddy/token.env\n`, 'is host.caddy.environmentFile'],
+    ['restic’s password', `services:\n  one:\n    enable: true\n    caddy: {enable: false}\n    secretsFile: /etc/atelier/restic/password\n`, 'is host.backup.passwordFile'],
+  ])('refuses a secretsFile that is %s', (_what, text, message) => {
+    expect(errorsOf(text).join('\n')).toContain(message);
+  });
+});

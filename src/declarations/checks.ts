@@ -9,6 +9,38 @@ export function crossServiceChecks(model: Model, diagnostics: Diagnostic[]): voi
   checkDomains(model, diagnostics);
   checkDataDirs(model, diagnostics);
   checkGroupName(model, diagnostics);
+  checkSecrets(model, diagnostics);
+}
+
+/**
+ * systemd reads a unit's EnvironmentFile= as root and gives its variables to the
+ * service: a secretsFile naming another service's secrets, or a file the host's
+ * own units read (Caddy's DNS token, restic's password and credentials), would
+ * hand them over.
+ */
+function checkSecrets(model: Model, diagnostics: Diagnostic[]): void {
+  const { caddy, backup } = model.host;
+  const hostFiles = new Map<string, string>(
+    [
+      [caddy.environmentFile, 'host.caddy.environmentFile'],
+      [backup.environmentFile, 'host.backup.environmentFile'],
+      [backup.passwordFile, 'host.backup.passwordFile'],
+      [backup.repositoryFile, 'host.backup.repositoryFile'],
+    ].filter((e): e is [string, string] => e[0] !== null),
+  );
+  const owners = new Map<string, string>();
+  for (const s of model.services) {
+    if (s.secretsFile === null) continue;
+    const host = hostFiles.get(s.secretsFile);
+    const other = owners.get(s.secretsFile);
+    if (host || other) {
+      diagnostics.push({ ...originOf(s, 'secretsFile'), message: `secretsFile ${s.secretsFile} of ${s.name} is ${host ?? `the secretsFile of ${other}`}: its variables would be given to ${s.name}`, hint: 'give each service a secrets file of its own' });
+    }
+    if (s.secretsFile.startsWith(`${model.host.sysconfdir}/atelier/`)) {
+      diagnostics.push({ ...originOf(s, 'secretsFile'), message: `secretsFile ${s.secretsFile} of ${s.name} is inside atelier-emit's own folder`, hint: 'keep secrets elsewhere, e.g. /run/secrets/<name>' });
+    }
+    owners.set(s.secretsFile, s.name);
+  }
 }
 
 function checkPorts(model: Model, diagnostics: Diagnostic[]): void {
