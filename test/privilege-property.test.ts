@@ -4,6 +4,7 @@
 // and may write nothing outside its data folder, runs nothing as root, and
 // reaches no group beyond its own and the services group.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveDeclarations } from '../src/declarations/resolve.js';
@@ -138,7 +139,7 @@ function check(model: Model, files: Map<string, string>, baseline: Map<string, s
     for (const umask of directives(unit, 'Service', 'UMask')) expect(Number.parseInt(umask, 8) & 0o002, `UMask=${umask}`).toBe(0o002);
     const privileged = unit.sections.flatMap((sec) => sec.directives).filter(([k, v]) => k.startsWith('Exec') && /^[-@:]*[+!|]/.test(v));
     // At most the generated one (extraConfig may replace ExecStartPre= and drop it: fewer privileges, not more).
-    for (const [k, v] of privileged) expect(`${k}=${v}`).toBe(`ExecStartPre=+systemd-tmpfiles --create ${model.host.sysconfdir}/tmpfiles.d/atelier-${s.name}.conf`);
+    for (const [k, v] of privileged) expect(`${k}=${v}`).toBe(`ExecStartPre=+systemd-tmpfiles --create ${path.posix.join(model.host.sysconfdir, 'tmpfiles.d', `atelier-${s.name}.conf`)}`);
   }
   // What root reads for other units (Caddy's token, restic's environment) is nowhere a service user can write.
   for (const [p, content] of files) {
