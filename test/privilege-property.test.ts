@@ -169,7 +169,7 @@ describe('no declaration gives a service user more than its own folder', () => {
         figures.accepted++;
         // The same declarations without extraConfig.systemd: the generated unit, for comparison.
         const plain = structuredClone(doc) as typeof doc;
-        for (const s of Object.values(plain.services) as Record<string, { systemd?: unknown } | undefined>[]) if (s.extraConfig) delete s.extraConfig.systemd;
+        for (const s of Object.values(plain.services) as unknown as { extraConfig?: { systemd?: unknown } }[]) if (s.extraConfig) delete s.extraConfig.systemd;
         const base = resolveDeclarations([{ file: 'gen.json', text: JSON.stringify(plain) }]);
         expect(base.model, JSON.stringify(base.diagnostics)).not.toBeNull();
         check(result.model, new Map(emitted.files.map((f) => [f.path, f.content])), new Map(emitAll(base.model!).files.map((f) => [f.path, f.content])));

@@ -64,13 +64,19 @@ const FORMAT_NAMES: Record<StringFormat, string> = {
   command: 'command line',
   glob: 'restic exclude pattern',
   'single-line': 'string (one line)',
+  'data-dir': 'a folder of its own under /var/lib or /srv',
+  'login-shell': 'absolute path (no `:`)',
+  'root-config-path': 'absolute path root reads (not under /tmp, /home, /var/lib, /srv)',
+  program: 'command name or absolute path (not starting with an Exec prefix such as `+` or `!`)',
+  'sudoers-command': 'plain path ending in /systemctl',
+  'group-name': 'group name (not a system group)',
 };
 
 function typeOf(field: Field): string {
   switch (field.kind) {
     case 'string': {
       const base = field.format ? FORMAT_NAMES[field.format] : 'string';
-      const coerced = field.coerce ? `${base} (numbers and booleans are written as text)` : base;
+      const coerced = field.coerce ? `${base} (numbers and booleans are written as text, a number as written)` : base;
       return field.nullable ? `${coerced} or null` : coerced;
     }
     case 'int': {
