@@ -84,7 +84,7 @@ describe('no Exec*= line starts with a prefix atelier-emit did not put there', (
 });
 
 describe('the deploy rule cannot be widened', () => {
-  it.each(['/usr/bin/*', '/usr/bin/system?tl', '/usr/bin/[s]ystemctl', '/usr/bin/sys"temctl', '/usr/bin/sys\\\\temctl', '/usr/bin/sys\u00a0temctl', '/usr/bin/bash', '/tmp/systemctl', '/var/lib/app/systemctl', '/usr/bin/systemctl,/bin/sh'])(
+  it.each(['/usr/bin/*', '/usr/bin/system?tl', '/usr/bin/[s]ystemctl', '/usr/bin/sys"temctl', '/usr/bin/sys\\\\temctl', '/usr/bin/sys\u00a0temctl', '/usr/bin/bash', '/home/alice/systemctl', '/var/lib/app/systemctl', '/usr/bin/systemctl,/bin/sh'])(
     'refuses host.systemctl %j',
     (p) => {
       expect(errorsOf(service('', `  systemctl: ${JSON.stringify(p)}`)).join('\n')).toMatch(/^app\.yaml:2:14 `host\.systemctl` must/m);
@@ -135,7 +135,7 @@ describe('what passwd and root read', () => {
 
   it.each([
     ['sysconfdir', '/var/lib/app'],
-    ['sysconfdir', '/tmp/etc'],
+    ['sysconfdir', '/home/alice/etc'],
     ['caddy:\n    environmentFile', '/var/lib/app/token'],
     ['backup:\n    environmentFile', '/srv/app/env'],
     ['backup:\n    passwordFile', '/home/alice/pw'],

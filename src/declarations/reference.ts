@@ -66,7 +66,7 @@ const FORMAT_NAMES: Record<StringFormat, string> = {
   'single-line': 'string (one line)',
   'data-dir': 'a folder of its own under /var/lib or /srv',
   'login-shell': 'absolute path (no `:`)',
-  'root-config-path': 'absolute path root reads (not under /tmp, /home, /var/lib, /srv)',
+  'root-config-path': 'absolute path root reads (not under /home, /var/lib, /srv)',
   program: 'command name or absolute path (not starting with an Exec prefix such as `+` or `!`)',
   'sudoers-command': 'plain path ending in /systemctl',
   'group-name': 'group name (not a system group)',

@@ -11,8 +11,12 @@ const PATH_MAX = 4095;
 /** Characters systemd reads as an Exec*= prefix before any quoting (systemd.service(5) "Command lines"). */
 export const EXEC_PREFIX_CHARS = '-@:+!|';
 
-/** Folders whose contents the host or other users own: a root path read by root must not lie below them. */
-const USER_WRITABLE_ROOTS = ['/tmp', '/var/tmp', '/dev/shm', '/home', '/run/user', '/var/lib', '/srv'];
+/**
+ * Where service users and people keep what they own: a path root reads must not lie below them.
+ * (A folder below /tmp is refused on the host instead, by doctor and --apply: /tmp is writable by
+ * everyone, and a review tree under a temporary folder is legitimate.)
+ */
+const USER_WRITABLE_ROOTS = ['/home', '/run/user', '/var/lib', '/srv'];
 
 /** Why `value` is not of `format`, or null when it is. */
 export function formatProblem(format: StringFormat | undefined, value: string): string | null {
