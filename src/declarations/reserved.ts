@@ -21,28 +21,30 @@ const BASE_PASSWD_DOC = [
 const SYSTEMD = ['systemd-journal', 'systemd-network', 'systemd-timesync', 'systemd-resolve', 'systemd-coredump', 'polkitd', 'input', 'kvm', 'render', 'sgx', 'wheel'];
 
 /**
- * What the packages of a web host create (their maintainer scripts): a group
- * in this list gives file or device access (docker: root through the socket;
- * ssl-cert: private keys), a user owns a daemon's data.
+ * What the packages of a web host create. Read from the booted test host's
+ * /etc/passwd and /etc/group where the package is installed (caddy, postgres,
+ * ssl-cert); the others are the names those Debian packages' maintainer
+ * scripts create, not checked here (a package installed later is caught on
+ * the host by doctor and --apply). A group in this list gives access (docker:
+ * root through its socket; ssl-cert: private keys); a user owns a daemon's data.
  */
 const WEB_HOST = [
   'caddy', // caddy
+  'postgres', // postgresql
   'ssl-cert', // ssl-cert
   'docker', // docker.io
   'mysql', // mariadb-server
   'redis', // redis-server
   'memcache', // memcached
-  'nginx', // nginx (its workers run as www-data; the name is its unit)
   'postdrop', // postfix
-  'debian-exim', // exim4
   'netdev', // ifupdown, network-manager
   'crontab', // cron
-  'tss', // tpm2-tools
+  'tss', // tpm-udev
   'uuidd', // uuid-runtime
   '_chrony', // chrony
   'ntpsec', // ntpsec
-  'restic', // not a package user; our backups run restic
-  'git', // git-daemon-run and gitolite hosts
+  'restic', // our backups' program: a user of that name would read as theirs
+  'git', // the test host's /var/lib/git (git): a user of that name would own it
 ];
 
 /** Names the emitted tree itself uses or that name well-known units. */
