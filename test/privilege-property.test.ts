@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveDeclarations } from '../src/declarations/resolve.js';
 import { documentSchema, hostSchema, serviceSchema, type Field } from '../src/declarations/schema.js';
+import { ownFolders } from '../src/declarations/unit-policy.js';
 import { emitAll } from '../src/emitters/index.js';
 import type { Model } from '../src/model.js';
 import { directives, parseUnit, splitWords } from './support/unit-reader.js';
@@ -26,7 +27,7 @@ const DIRECTIVES = [
   'StateDirectory', 'LoadCredential', 'StandardOutput', 'EnvironmentFile', 'PAMName', 'RootDirectory', 'ProtectSystem', 'SystemCallFilter', 'UMask', 'OnFailure', 'Alias', 'Conflicts',
   'Wants', 'Requires', 'BindsTo', 'WantedBy', 'RequiredBy', 'After', 'LimitNOFILE', 'TimeoutStartSec', 'ExecStartPre', 'ExecStartPost', 'ExecStop', 'Environment', 'Restart', 'Nice', 'MemoryMax',
 ];
-const DIRECTIVE_VALUES = ['root', 'shadow', '/etc', '+/bin/sh -c id', '!/bin/true', '-/bin/true', '/bin/true', 'CAP_SYS_ADMIN', 'no', 'yes', '0000', '0027', 'poweroff.target', 'debug-shell.service', 'postgresql.service', 'multi-user.target', 'app.service', 'sshd.service', 'truncate:/etc/shadow', '65536', 'X=1'];
+const DIRECTIVE_VALUES = ['root', 'shadow', '/etc', '+/bin/sh -c id', '!/bin/true', '-/bin/true', '/bin/true', 'CAP_SYS_ADMIN', 'no', 'yes', '0000', '0027', 'poweroff.target', 'debug-shell.service', 'postgresql.service', 'multi-user.target', 'app.service', 'sshd.service', 'truncate:/etc/shadow', '65536', 'X=1', '/var/cache/app', '-/run/web/x'];
 const GENERIC = ['', 'x', 'root', '/etc', '${name}', '${dataDir}/x', '%n', '$HOME', 'a b', 'évé', '*', 'yes'];
 
 /** Mostly valid values (so that cases reach the emitters), sometimes what an attacker would write. */
@@ -109,7 +110,7 @@ void documentSchema;
 const baseNames = ['/usr/share/base-passwd/passwd.master', '/usr/share/base-passwd/group.master'].flatMap((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => l.split(':')[0]) : []));
 const PULLABLE = /^((network|network-online|nss-lookup|time-sync|remote-fs|local-fs)\.target|(postgresql(@[A-Za-z0-9.-]+)?|mariadb|mysql|redis(-server)?(@[A-Za-z0-9.-]+)?|memcached|caddy)\.service)$/;
 /** Directives that decide identity, privileges, reach or what PID 1 does as root: only the generated value is allowed. */
-const PRIVILEGED = ['User', 'Group', 'DynamicUser', 'SupplementaryGroups', 'AmbientCapabilities', 'CapabilityBoundingSet', 'NoNewPrivileges', 'SecureBits', 'PermissionsStartOnly', 'RootDirectory', 'BindPaths', 'BindReadOnlyPaths', 'ReadWritePaths', 'StateDirectory', 'CacheDirectory', 'LogsDirectory', 'ConfigurationDirectory', 'RuntimeDirectory', 'LoadCredential', 'StandardInput', 'StandardOutput', 'StandardError', 'EnvironmentFile', 'PAMName', 'ProtectSystem', 'ProtectHome', 'PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'SystemCallFilter', 'RestrictSUIDSGID', 'OnFailure', 'OnSuccess', 'Alias', 'Also', 'Conflicts'];
+const PRIVILEGED = ['User', 'Group', 'DynamicUser', 'SupplementaryGroups', 'AmbientCapabilities', 'CapabilityBoundingSet', 'NoNewPrivileges', 'SecureBits', 'PermissionsStartOnly', 'RootDirectory', 'BindPaths', 'BindReadOnlyPaths', 'StateDirectory', 'CacheDirectory', 'LogsDirectory', 'ConfigurationDirectory', 'RuntimeDirectory', 'LoadCredential', 'StandardInput', 'StandardOutput', 'StandardError', 'EnvironmentFile', 'PAMName', 'ProtectSystem', 'ProtectHome', 'PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'SystemCallFilter', 'RestrictSUIDSGID', 'OnFailure', 'OnSuccess', 'Alias', 'Also', 'Conflicts'];
 
 const reasons = new Map<string, number>();
 const figures = { cases: 0, accepted: 0, services: 0, refused: 0 };
@@ -151,7 +152,9 @@ function check(model: Model, files: Map<string, string>, baseline: Map<string, s
     }
     expect(directives(unit, 'Service', 'User')).toEqual([s.name]);
     expect(directives(unit, 'Service', 'SupplementaryGroups')).toEqual([servicesGroup]);
-    expect(directives(unit, 'Service', 'ReadWritePaths').every((p) => inside(splitWords(p)[0]))).toBe(true);
+    // Writable: the data folder, and nothing beyond the service's own folders (extraConfig may add its cache, log or runtime folder).
+    const writable = directives(unit, 'Service', 'ReadWritePaths').flatMap((p) => splitWords(p)).map((w) => w.replace(/^-/, ''));
+    for (const p of writable) expect(ownFolders(s).some((f) => p === f || p.startsWith(`${f}/`)), `ReadWritePaths ${p}`).toBe(true);
     for (const umask of directives(unit, 'Service', 'UMask')) expect(Number.parseInt(umask, 8) & 0o002, `UMask=${umask}`).toBe(0o002);
     const privileged = unit.sections.flatMap((sec) => sec.directives).filter(([k, v]) => k.startsWith('Exec') && /^[-@:]*[+!|]/.test(v));
     // At most the generated one (extraConfig may replace ExecStartPre= and drop it: fewer privileges, not more).

@@ -54,6 +54,9 @@ describe('no Exec*= line starts with a prefix atelier-emit did not put there', (
     ['Service', 'SupplementaryGroups', 'shadow'],
     ['Service', 'AmbientCapabilities', 'CAP_SYS_ADMIN'],
     ['Service', 'ReadWritePaths', '/etc'],
+    ['Service', 'ReadWritePaths', '/var/lib/other'],
+    ['Service', 'ReadWritePaths', '-/var/cache/app/../../../etc'],
+    ['Service', 'ReadWritePaths', 'var/cache/app'],
     ['Service', 'StateDirectory', 'dpkg'],
     ['Service', 'LoadCredential', 'shadow:/etc/shadow'],
     ['Service', 'StandardOutput', 'truncate:/etc/shadow'],
@@ -71,8 +74,8 @@ describe('no Exec*= line starts with a prefix atelier-emit did not put there', (
     expect(errors.join('\n')).toMatch(new RegExp(`\`services\\.app\\.extraConfig\\.systemd\\.${section}\\.${directive}(\\.0)?\``));
   });
 
-  it('keeps what only tunes the service itself', () => {
-    const text = service(`    extraConfig:\n      systemd:\n        Unit:\n          After: postgresql.service\n          Wants: postgresql.service\n        Service:\n          LimitNOFILE: "65536"\n          ExecStartPre: "-/usr/bin/true"\n          UMask: "0027"\n`);
+  it('keeps what only tunes the service itself, and writable folders of its own (issue 13: ReadWritePaths adds)', () => {
+    const text = service(`    extraConfig:\n      systemd:\n        Unit:\n          After: postgresql.service\n          Wants: postgresql.service\n        Service:\n          LimitNOFILE: "65536"\n          ExecStartPre: "-/usr/bin/true"\n          UMask: "0027"\n          ReadWritePaths: ["/var/cache/app", "-/var/log/app/slow", "/run/app"]\n`);
     expect(errorsOf(text)).toEqual([]);
   });
 

@@ -195,7 +195,7 @@ function checkUnitOverrides(name: string, v: Record<string, unknown>, names: Rea
         continue;
       }
       values.forEach((value, i) => {
-        const problem = typeof value === 'string' ? directiveProblem(section, directive, value, names) : null;
+        const problem = typeof value === 'string' ? directiveProblem(section, directive, value, names, { name, dataDir: v.dataDir as string }) : null;
         if (problem) report(`extraConfig.systemd.${section}.${directive}.${i}`, problem);
       });
     }

@@ -19,7 +19,9 @@ const ALLOWED: Record<'Unit' | 'Service' | 'Install', ReadonlySet<string>> = {
     'LimitLOCKS', 'LimitSIGPENDING', 'LimitMSGQUEUE', 'LimitNICE', 'LimitRTPRIO', 'LimitRTTIME',
     'SyslogIdentifier', 'SyslogLevel', 'LogLevelMax', 'LogRateLimitIntervalSec', 'LogRateLimitBurst',
     // Not in the generated unit; setting them only takes more away.
-    'MemoryDenyWriteExecute', 'ProcSubset', 'PrivateNetwork', 'IPAddressDeny',
+    'MemoryDenyWriteExecute', 'ProcSubset', 'PrivateNetwork', 'IPAddressDeny', 'ReadOnlyPaths', 'InaccessiblePaths',
+    // Lifts ProtectSystem=strict only for the service's own folders (checked below); Unix permissions still apply.
+    'ReadWritePaths',
   ]),
   Install: new Set(['WantedBy', 'RequiredBy']),
 };
@@ -33,8 +35,18 @@ const HOST_STATE_TARGET = /^(poweroff|reboot|halt|kexec|soft-reboot|shutdown|res
 
 const YES = /^(yes|true|on|1)$/i;
 
-/** Why `[section] directive=value` may not come from a declaration, or null. `services`: the declared service names. */
-export function directiveProblem(section: string, directive: string, value: string, services: ReadonlySet<string>): string | null {
+/** The folders a service may make writable: its data folder and its own cache, log and runtime folders. */
+export function ownFolders(own: { name: string; dataDir: string }): string[] {
+  return [own.dataDir, `/var/cache/${own.name}`, `/var/log/${own.name}`, `/run/${own.name}`];
+}
+
+const isInside = (p: string, folder: string) => p === folder || p.startsWith(`${folder}/`);
+
+/**
+ * Why `[section] directive=value` may not come from a declaration, or null.
+ * `services`: the declared service names; `own`: the service the directive is for.
+ */
+export function directiveProblem(section: string, directive: string, value: string, services: ReadonlySet<string>, own?: { name: string; dataDir: string }): string | null {
   const allowed = ALLOWED[section as keyof typeof ALLOWED];
   if (!allowed?.has(directive)) {
     return `\`${directive}\` is not among the directives extraConfig may set in [${section}] (it could change who the service runs as, what it may reach, or what systemd does as root for it)`;
@@ -52,6 +64,11 @@ export function directiveProblem(section: string, directive: string, value: stri
   if (directive === 'WantedBy' || directive === 'RequiredBy') {
     const unit = v.split(/\s+/).find((u) => u !== '' && (!u.endsWith('.target') || HOST_STATE_TARGET.test(u)));
     if (unit) return `a service may be installed only into a target, not \`${unit}\` (its failure would stop that unit, or it would run at shutdown)`;
+  }
+  if (directive === 'ReadWritePaths' && own) {
+    // `-` (ignore a missing path) is the only prefix; a path must be plain and absolute, inside a folder of the service's own.
+    const outside = v.split(/\s+/).filter(Boolean).map((w) => w.replace(/^-/, '')).find((p) => !p.startsWith('/') || p.split('/').includes('..') || !ownFolders(own).some((f) => isInside(p.replace(/\/+$/, ''), f)));
+    if (outside !== undefined) return `a service may make writable only its own folders (${ownFolders(own).join(', ')}), not \`${outside}\``;
   }
   if (directive === 'UMask' && !/^0?[0-7]{0,2}[2367]$/.test(v)) return 'the umask must keep files from being written by others (its last digit 2, 3, 6 or 7)';
   if (directive === 'PrivateNetwork' && !YES.test(v)) return 'PrivateNetwork may only be turned on';

@@ -55,7 +55,7 @@ services:
       systemd:
         Service:
           Environment: DATABASE_PATH=\${dataDir}/data/app.db
-          ReadWritePaths: /var/cache/nodecmd-extra
+          ReadWritePaths: /var/cache/nodecmd
           TimeoutStartSec: 2min
   buncmd:
     description: Bun app with SQLite, started through bash
@@ -151,7 +151,7 @@ describe('extraConfig.systemd adds to list directives, as NixOS and systemd do',
 
   it('an added ReadWritePaths keeps the data folder writable; a single-valued directive replaces', async () => {
     const paths = (await host.run(['systemctl', 'show', '-p', 'ReadWritePaths', '--value', 'nodecmd.service'])).trim().split(/\s+/);
-    expect(paths.sort()).toEqual(['/var/cache/nodecmd-extra', '/var/lib/nodecmd']);
+    expect(paths.sort()).toEqual(['/var/cache/nodecmd', '/var/lib/nodecmd']);
     expect((await host.run(['systemctl', 'show', '-p', 'TimeoutStartUSec', '--value', 'nodecmd.service'])).trim()).toBe('2min');
   });
 });
