@@ -108,7 +108,7 @@ beforeAll(async () => {
   await makeRepo('buncmd', { main: { 'web/index.ts': BUN_WEB } });
   fs.mkdirSync(host.path(DECLARATIONS), { recursive: true });
   fs.writeFileSync(host.path(`${DECLARATIONS}/apps.yaml`), DECLARATION);
-  fs.mkdirSync(host.path('/var/cache/nodecmd-extra'), { recursive: true });
+  fs.mkdirSync(host.path('/var/cache/nodecmd'), { recursive: true });
   fs.mkdirSync(host.path('/etc/atelier/restic'), { recursive: true });
   fs.writeFileSync(host.path('/etc/atelier/restic/repository'), '/var/backups/atelier-restic\n');
   fs.writeFileSync(host.path('/etc/atelier/restic/password'), 'host-test-password\n');
