@@ -133,8 +133,8 @@ describe('--apply', () => {
     fs.writeFileSync(decl, fs.readFileSync(path.join(ROOT, SEED), 'utf8').replace('defaultPort: 3000', 'defaultPort: 3001'));
     const failing = await runCli(['--config', decl, '--out', out, '--apply'], { cwd: ROOT, runner: async (command) => ({ command, code: 1, output: 'boom' }) });
     expect(failing.code).toBe(3);
-    // The declaration moved, so every header changed: the first step, sysusers, fails.
-    expect(failing.stderr).toMatch(/activation failed at: systemd-sysusers \S+atelier-myapp.conf \(exit 1\); later steps were not run./);
+    // Only the port changed: the unit and site change, so the first step, daemon-reload, fails.
+    expect(failing.stderr).toMatch(/activation failed at: systemctl daemon-reload \(exit 1\); later steps were not run./);
   });
 });
 

@@ -211,7 +211,7 @@ function indexFile(model: Model, sites: ServiceModel[], diagnostics: Diagnostic[
     ]);
   }
   if (imports.length > 0) paragraphs.push(imports.map((p) => ({ name: 'import', args: [p] })));
-  return { path: CADDY_INDEX_PATH, mode: 0o644, content: renderCaddyfile(hashCommentHeader(model.sources), paragraphs) };
+  return { path: CADDY_INDEX_PATH, mode: 0o644, content: renderCaddyfile(hashCommentHeader(), paragraphs) };
 }
 
 function isCidr(value: string): boolean {
@@ -238,6 +238,6 @@ function dropInFile(model: Model, diagnostics: Diagnostic[]): EmittedFile | null
     new Problems(diagnostics, 'host', 'a systemd drop-in').check(hostOrigin(model, 'caddy.environmentFile'), 'caddy.environmentFile', err.message);
     return null;
   }
-  const content = renderUnit(hashCommentHeader(model.sources), [{ name: 'Service', directives: [['EnvironmentFile', value]] }]);
+  const content = renderUnit(hashCommentHeader(), [{ name: 'Service', directives: [['EnvironmentFile', value]] }]);
   return { path: CADDY_DROP_IN_PATH, mode: 0o644, content };
 }

@@ -37,6 +37,6 @@ export function servicesManifest(model: Model, files: readonly EmittedFile[]): E
     };
   });
   // Files shared by every service (backup step scripts, prune units, the Caddy index): emitted once.
-  const content = `${JSON.stringify({ generated: generatedNotice(model.sources), sysconfdir: model.host.sysconfdir, services, hostFiles: [...hostFiles, SERVICES_MANIFEST_PATH].sort() }, null, 2)}\n`;
+  const content = `${JSON.stringify({ generated: generatedNotice(), sysconfdir: model.host.sysconfdir, services, hostFiles: [...hostFiles, SERVICES_MANIFEST_PATH].sort() }, null, 2)}\n`;
   return { path: SERVICES_MANIFEST_PATH, mode: 0o644, content };
 }

@@ -33,7 +33,7 @@ export const backupEmitter: Emitter = {
     }
     // Host values were checked above: what is left to refuse here is an emitter bug, reported at `host.backup`.
     const hostOrigin = hostOriginOf(model.host, 'backup', { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 });
-    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs), ...scriptFiles(model.sources))));
+    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs), ...scriptFiles([]))));
     return { files, diagnostics };
   },
 };

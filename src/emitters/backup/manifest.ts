@@ -8,7 +8,7 @@ import { BACKUP_MANIFEST_PATH, SNAPSHOT_HOST } from './layout.js';
 export function manifest(model: Model, jobs: BackupJob[]): EmittedFile {
   const { backup } = model.host;
   const data = {
-    generated: generatedNotice(model.sources),
+    generated: generatedNotice(),
     repositoryFile: backup.repositoryFile,
     passwordFile: backup.passwordFile,
     environmentFile: backup.environmentFile,

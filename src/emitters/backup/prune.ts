@@ -13,7 +13,7 @@ export function pruneService(model: Model): EmittedFile {
     '--keep-last', String(prune.keepLast), '--keep-daily', String(prune.keepDaily),
     '--keep-weekly', String(prune.keepWeekly), '--keep-monthly', String(prune.keepMonthly),
   ];
-  const content = renderUnit(hashCommentHeader(model.sources), [
+  const content = renderUnit(hashCommentHeader(), [
     {
       name: 'Unit',
       directives: [
@@ -45,5 +45,5 @@ export function pruneService(model: Model): EmittedFile {
 
 export function pruneTimer(model: Model): EmittedFile {
   const { prune } = model.host.backup;
-  return { path: 'systemd/system/atelier-prune.timer', mode: 0o644, content: timer(model.sources, 'Weekly prune of the atelier restic repository', prune.schedule, prune.randomizedDelay) };
+  return { path: 'systemd/system/atelier-prune.timer', mode: 0o644, content: timer([], 'Weekly prune of the atelier restic repository', prune.schedule, prune.randomizedDelay) };
 }
