@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { spawnRunner, type CommandRunner } from './apply.js';
 import { formatDiagnostics } from './diagnostics.js';
+import type { HealthOptions } from './health.js';
 import { doctor, formatFindings } from './doctor.js';
 import { jsonSchema } from './declarations/json-schema.js';
 import { EMITTER_NAMES } from './emitters/index.js';
@@ -11,7 +12,7 @@ import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
 import { checkDeclarations, generate } from './pipeline.js';
 import { LockBusy } from './lock.js';
-import { isChange } from './plan.js';
+import { differences } from './plan.js';
 import { terminalProgress } from './progress.js';
 import { describeFailure, RefusedWrite, syncFileSystem } from './write.js';
 import { jsonReport, markdownReport, textReport } from './report.js';
@@ -30,12 +31,30 @@ export interface Io {
   runner: CommandRunner;
   /** Makes written files durable on disk. */
   flush?: (dir: string) => Promise<void>;
+  /** The HTTP probe and the clock of the health checks (tests replace them). */
+  health?: Pick<HealthOptions, 'probe' | 'sleep' | 'now'>;
+}
+
+/**
+ * A stream whose reader went away (`| head`, `less` quit) takes no more output
+ * and raises nothing: the run goes on (an --apply is never cut short by its
+ * reader) and ends with its own exit status.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
 }
 
 export function processIo(): Io {
   return {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: quietOnClosedPipe(process.stdout),
+    stderr: quietOnClosedPipe(process.stderr),
     cwd: process.cwd(),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
@@ -57,10 +76,26 @@ interface EmitFlags {
   prune?: boolean;
   force?: boolean;
   apply?: boolean;
+  healthTimeout: number;
+  rollbackOnFailure?: boolean;
+  outFile?: string;
   color: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new CommanderError(EXIT.invalid, 'atelier.usage', `--health-timeout: "${value}" is not a number of seconds`);
+  return n;
+}
+
+/** A command as printed: a long list of files is shortened to the first and a count. */
+export function showCommand(command: readonly string[]): string {
+  const files = command.filter((a) => a.startsWith('/'));
+  if (files.length <= 3) return command.join(' ');
+  return [...command.filter((a) => !a.startsWith('/')), files[0], `… (${files.length} files)`].join(' ');
+}
 
 function parseOnly(value: string): EmitterName[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -88,6 +123,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--prune', 'delete files atelier-emit wrote earlier that no longer follow from the declarations')
     .option('--force', 'allow overwriting or deleting files atelier-emit did not write or that were edited by hand')
     .option('--apply', 'after writing, activate on this host (sysusers, tmpfiles, daemon-reload, start/restart, Caddy reload)')
+    .addOption(new Option('--health-timeout <seconds>', 'after --apply starts or restarts services: the longest wait for each healthUrl to answer 2xx (0: no health checks)').default(60).argParser(parseSeconds))
+    .option('--rollback-on-failure', 'when --apply fails or a service does not come up, put the previous files back and restart them (still exit 3)')
+    .option('--out-file <file>', 'also write the full plan with its unified diff to this file (the markdown plan points at it)')
     .option('--no-color', 'no colour in the output (also NO_COLOR)')
     .addHelpText(
       'after',
@@ -152,7 +190,7 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
-      if (err.code === 'atelier.only') io.stderr(`error: ${err.message}\n`);
+      if (err.code === 'atelier.only' || err.code === 'atelier.usage') io.stderr(`error: ${err.message}\n`);
       return EXIT.invalid;
     }
     throw err;
@@ -181,6 +219,9 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     force: Boolean(flags.force),
     dryRun,
     apply: Boolean(flags.apply),
+    // Without a healthUrl, a service must stay up this long (a few seconds, never more than the timeout).
+    health: flags.healthTimeout > 0 ? { ...io.health, timeoutMs: flags.healthTimeout * 1000, settleMs: Math.min(3, flags.healthTimeout) * 1000 } : undefined,
+    rollbackOnFailure: Boolean(flags.rollbackOnFailure),
     runner: io.runner,
     flush: io.flush,
     // ATELIER_EMIT_PROFILE=1: phase timings on stderr, as one JSON line, for `npm run bench`.
@@ -195,7 +236,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     progress: progress?.report,
     onStep: (step) => {
       progress?.end();
-      const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${step.command.join(' ')}\n${step.code === 0 ? '' : step.output}`;
+      const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${showCommand(step.command)}\n${step.code === 0 ? '' : step.output}`;
       (format === 'text' ? io.stdout : io.stderr)(line);
     },
     });
@@ -217,19 +258,50 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
   }
   if (io.env.ATELIER_EMIT_PROFILE) io.stderr(`atelier-emit-profile ${JSON.stringify({ phases, maxRssKb: process.resourceUsage().maxRSS })}\n`);
   const { plan } = result;
-  if (format === 'json') io.stdout(`${JSON.stringify({ ...jsonReport(plan, { contents: dryRun }), written: result.written }, null, 2)}\n`);
-  else if (format === 'markdown') io.stdout(markdownReport(plan));
+  if (flags.outFile) {
+    try {
+      nodeFs.writeFileSync(path.resolve(io.cwd, flags.outFile), textReport(plan, { diff: true, color: false }));
+    } catch (err) {
+      io.stderr(`error: cannot write --out-file ${flags.outFile}: ${(err as Error).message}\n`);
+      return EXIT.invalid;
+    }
+  }
+  if (format === 'json') io.stdout(`${JSON.stringify({ ...jsonReport(plan, { contents: dryRun }), written: result.written, ...applyJson(result) }, null, 2)}\n`);
+  else if (format === 'markdown') io.stdout(markdownReport(plan, { fullDiff: flags.outFile }));
   else io.stdout(textReport(plan, { diff: dryRun, color }));
   if (result.refused) {
     io.stderr(`refused: ${result.refused}; nothing was written.\n`);
     return EXIT.invalid;
   }
-  if (result.apply?.failed) {
-    io.stderr(`activation failed at: ${result.apply.failed.command.join(' ')} (exit ${result.apply.failed.code}); later steps were not run.\n`);
-    return EXIT.activation;
+  const apply = result.apply;
+  if (apply?.failed) io.stderr(`activation failed at: ${showCommand(apply.failed.command)} (exit ${apply.failed.code}); later steps were not run.\n`);
+  for (const u of apply?.unhealthy ?? []) io.stderr(`not healthy: ${u.unit} ${u.why}. Its journal:\n${u.journal.replace(/^/gm, '  ')}\n`);
+  if (result.rollback) {
+    const r = result.rollback;
+    const ok = !r.error && !r.apply?.failed;
+    io.stderr(ok ? `rolled back: the previous files are in place again and their units were restarted (${r.plan.files.length} files).\n` : `rollback FAILED: ${r.error ?? `at ${showCommand(r.apply!.failed!.command)}`}; the next --apply finishes the activation.\n`);
   }
-  if (flags.check && plan.files.some((f) => isChange(f.action))) return EXIT.changes;
+  if (apply?.failed || apply?.unhealthy) return EXIT.activation;
+  if (flags.check) {
+    const diffs = differences(plan);
+    if (diffs.length > 0) {
+      io.stderr(`check: the tree differs from the declarations: ${diffs.join('; ')}.\n`);
+      return EXIT.changes;
+    }
+  }
   return EXIT.ok;
+}
+
+function applyJson(result: Extract<Awaited<ReturnType<typeof generate>>, { kind: 'planned' }>) {
+  if (!result.apply) return {};
+  return {
+    apply: {
+      steps: result.apply.steps.map((s) => ({ command: s.command, code: s.code })),
+      ...(result.apply.failed ? { failed: result.apply.failed.command } : {}),
+      ...(result.apply.unhealthy ? { unhealthy: result.apply.unhealthy } : {}),
+      ...(result.rollback ? { rolledBack: !result.rollback.error && !result.rollback.apply?.failed } : {}),
+    },
+  };
 }
 
 declare const __VERSION__: string | undefined;

@@ -67,6 +67,11 @@ export interface Model {
   services: ServiceModel[];
   /** Every declaration file read, in merge order. */
   sources: string[];
+  /**
+   * Services declared with `enable: false` (or no `enable`), sorted: an explicit
+   * decision, so `--apply` stops them and their files go, without `--prune`.
+   */
+  disabled?: string[];
 }
 
 /**

@@ -1,7 +1,10 @@
 // The library call behind the CLI: declarations → model → files → plan → write → apply.
 import type { Activation } from './activation.js';
-import { activationOf } from './activation.js';
-import { activationCommands, runSteps, stopCommands, type ApplyResult, type CommandRunner } from './apply.js';
+import { activationOf, pendingOf } from './activation.js';
+import { activate, runSteps, stopCommands, type ApplyResult, type CommandRunner } from './apply.js';
+import type { HealthOptions } from './health.js';
+import { isEmptyPending, serializePending } from './pending.js';
+import { reversePlan } from './rollback.js';
 import { readDeclarations } from './declarations/discover.js';
 import { resolveDeclarations } from './declarations/resolve.js';
 import { emitAll } from './emitters/index.js';
@@ -12,7 +15,7 @@ import { planTree, type Plan } from './plan.js';
 import type { ProgressSink } from './progress.js';
 import { acquireLock } from './lock.js';
 import { hostProblems } from './host-checks.js';
-import { prepareOutDir, writePlan } from './write.js';
+import { prepareOutDir, writePending, writePlan } from './write.js';
 
 export interface LoadResult {
   model: Model | null;
@@ -76,6 +79,10 @@ export interface GenerateOptions {
   apply: boolean;
   /** Root of the host file system --apply checks (tests point it elsewhere). */
   hostRoot?: string;
+  /** Health checks after starting or restarting services (absent: none). */
+  health?: HealthOptions;
+  /** On a failed activation or health check, put the previous files back and activate them. */
+  rollbackOnFailure?: boolean;
   /** How long to wait for another run writing to the same --out. */
   lockWaitMs?: number;
   runner?: CommandRunner;
@@ -89,13 +96,21 @@ export interface GenerateOptions {
 
 export type GenerateResult =
   | { kind: 'invalid'; diagnostics: Diagnostic[]; texts: Map<string, string> }
-  | { kind: 'planned'; plan: Plan; written: boolean; activation: Activation; apply?: ApplyResult; refused?: string };
+  | { kind: 'planned'; plan: Plan; written: boolean; activation: Activation; apply?: ApplyResult; refused?: string; rollback?: RollbackResult };
+
+export interface RollbackResult {
+  plan: Plan;
+  apply?: ApplyResult;
+  /** Why the rollback itself could not be completed. */
+  error?: string;
+}
 
 export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
   const timer = options.timer ?? noTimer;
   const { progress } = options;
   const checked = await checkDeclarations(fs, options.cwd, options.configs, timer, progress);
   if (!checked.model) return { kind: 'invalid', diagnostics: checked.diagnostics, texts: checked.texts };
+  const model = checked.model;
   const emitted = { files: checked.files.filter((f) => options.only.includes(f.emitter)) };
   // On this host, before anything is written: existing names, a data folder not the service's, what root trusts.
   if (options.apply && !options.dryRun) {
@@ -103,7 +118,7 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
     if (problems.length > 0) return { kind: 'invalid', diagnostics: problems, texts: checked.texts };
   }
   if (options.dryRun) {
-    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options, model)), progress);
     return { kind: 'planned', plan, written: false, activation: activationOf(plan) };
   }
   const { createdFolder } = prepareOutDir(fs, options.outDir);
@@ -111,8 +126,8 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
   const lock = await acquireLock(fs, options.outDir, { waitMs: options.lockWaitMs ?? 30_000, createdFolder });
   let written = false;
   try {
-    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options)), progress);
-    const result = await writeAndApply(fs, options, plan, timer);
+    const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options, model)), progress);
+    const result = await writeAndApply(fs, options, plan, timer, model);
     written = result.kind === 'planned' && result.written;
     return result;
   } finally {
@@ -121,11 +136,11 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
   }
 }
 
-function planOptions(options: GenerateOptions) {
-  return { prune: options.prune, force: options.force, emitters: options.only, progress: options.progress };
+function planOptions(options: GenerateOptions, model: Model) {
+  return { prune: options.prune, force: options.force, emitters: options.only, disabled: model.disabled ?? [], progress: options.progress };
 }
 
-async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer): Promise<GenerateResult> {
+async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer, model: Model): Promise<GenerateResult> {
   const activation = activationOf(plan);
   const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
   if (conflicts > 0 || plan.stateProblem) {
@@ -134,12 +149,39 @@ async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, t
   }
   const runner = options.runner;
   const onStep = options.onStep ?? (() => undefined);
-  if (options.apply && runner) {
+  const applying = options.apply && runner !== undefined;
+  if (applying) {
+    // Recorded before anything changes: a run cut short leaves what it owed to the host.
+    // (The activation already carries what an earlier unfinished run left.)
+    const owed = pendingOf(activation);
+    if (!isEmptyPending(owed)) writePending(fs, options.outDir, serializePending(owed));
     const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
   await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush, progress: options.progress }), options.progress);
-  if (!options.apply || !runner) return { kind: 'planned', plan, written: true, activation };
-  const apply = await timed(timer, 'apply', () => runSteps(activationCommands(activation, options.outDir), runner, onStep), options.progress);
-  return { kind: 'planned', plan, written: true, activation, apply };
+  if (!applying) return { kind: 'planned', plan, written: true, activation };
+  const healthUrls = new Map(model.services.filter((s) => s.healthUrl !== null).map((s) => [`${s.name}.service`, s.healthUrl as string]));
+  const apply = await timed(timer, 'apply', () => activate(activation, { outDir: options.outDir, run: runner, onStep, health: options.health, healthUrls }), options.progress);
+  if (!apply.failed && !apply.unhealthy) {
+    writePending(fs, options.outDir, null);
+    return { kind: 'planned', plan, written: true, activation, apply };
+  }
+  if (!options.rollbackOnFailure) return { kind: 'planned', plan, written: true, activation, apply };
+  return { kind: 'planned', plan, written: true, activation, apply, rollback: await rollBack(fs, options, plan, runner, onStep) };
+}
+
+/** Puts the previous files back and activates them; the run still ends with exit 3. */
+async function rollBack(fs: FsLike, options: GenerateOptions, plan: Plan, runner: CommandRunner, onStep: (s: ApplyResult['steps'][number]) => void): Promise<RollbackResult> {
+  const back = reversePlan(plan);
+  const activation = activationOf(back);
+  try {
+    const stopped = await runSteps(stopCommands(activation), runner, onStep);
+    if (stopped.failed) return { plan: back, apply: stopped };
+    await writePlan(fs, back, { flush: options.flush });
+    const apply = await activate(activation, { outDir: options.outDir, run: runner, onStep });
+    if (!apply.failed) writePending(fs, options.outDir, null);
+    return { plan: back, apply };
+  } catch (err) {
+    return { plan: back, error: (err as Error).message };
+  }
 }

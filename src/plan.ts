@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { DesiredFile, EmitterName } from './emitters/types.js';
 import { decodeUtf8, errorCode, InputFileError, isMissing, readInputFile, type FsLike } from './fs.js';
 import { counter, type ProgressSink } from './progress.js';
+import { parsePending, PENDING_PATH, type Pending } from './pending.js';
 import { emptyState, MAX_STATE_BYTES, parseState, sha256, STATE_PATH, type State, type StateEntry } from './state.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
@@ -43,6 +44,9 @@ export interface Plan {
   stateText?: string | null;
   /** A problem with the state file itself; the plan is refused while it stands, unless --force. */
   stateProblem?: string;
+  /** Host actions an earlier `--apply` left undone (null: none recorded), and a problem reading that record. */
+  pending: Pending | null;
+  pendingProblem?: string;
 }
 
 export interface PlanOptions {
@@ -50,6 +54,8 @@ export interface PlanOptions {
   force: boolean;
   /** Emitters that ran: stale files of the others are left alone. */
   emitters: readonly EmitterName[];
+  /** Services declared with `enable: false`: their files are deleted even without --prune. */
+  disabled?: readonly string[];
   progress?: ProgressSink;
 }
 
@@ -81,7 +87,7 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
       plannedFile(file.path, action, current, currentMode, file.content, file.mode, file.emitter, file.service, reason);
     const owned = state.files[file.path];
     const record = () => {
-      nextState.files[file.path] = { sha256: sha256(file.content), mode: file.mode, emitter: file.emitter };
+      nextState.files[file.path] = { sha256: sha256(file.content), mode: file.mode, emitter: file.emitter, ...(file.service ? { service: file.service } : {}) };
     };
     if (existing.kind === 'blocked') {
       if (existing.forceable && options.force) {
@@ -112,13 +118,18 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
 
   const stale: string[] = [];
   const removals = Object.entries(state.files).filter(([p, entry]) => !wanted.has(p) && options.emitters.includes(entry.emitter));
+  const disabled = new Set(options.disabled ?? []);
   const deletions = removals.map(([p, entry]): PlannedFile | null => {
-    if (!options.prune) {
+    const service = entry.service ?? serviceOfPath(p, disabled);
+    // `enable: false` is an explicit decision: its files go, as switching a NixOS generation removes them.
+    const off = service !== undefined && disabled.has(service);
+    if (!options.prune && !off) {
       stale.push(p);
       return null;
     }
     const existing = inspector.inspect(p);
-    const as = (action: Action, current: string | null, reason?: string) => plannedFile(p, action, current, undefined, null, entry.mode, entry.emitter, undefined, reason);
+    const as = (action: Action, current: string | null, reason?: string) =>
+      plannedFile(p, action, current, undefined, null, entry.mode, entry.emitter, service, reason ?? (off && !options.prune ? `${service} has enable: false` : undefined));
     if (existing.kind === 'absent') {
       delete nextState.files[p];
       return null;
@@ -134,7 +145,67 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
   const files = [...planned, ...deletions.filter((d): d is PlannedFile => d !== null)].sort((a, b) => compare(a.path, b.path));
   const aheadState: State = { files: { ...nextState.files, ...Object.fromEntries(deleted) } };
   for (const [p, previous] of replaced) aheadState.files[p] = { ...nextState.files[p], previous };
-  return { outDir, files, stale: stale.sort(compare), nextState, aheadState, stateText, ...(problem && !options.force ? { stateProblem: problem } : {}) };
+  const pending = readPending(fs, outDir);
+  return {
+    outDir,
+    files,
+    stale: stale.sort(compare),
+    nextState,
+    aheadState,
+    stateText,
+    ...(problem && !options.force ? { stateProblem: problem } : {}),
+    pending: pending.pending,
+    ...(pending.problem ? { pendingProblem: pending.problem } : {}),
+  };
+}
+
+/**
+ * The service a recorded file belongs to, for records written before entries
+ * named it: the per-service paths every emitter uses (`<name>.service`,
+ * `atelier-<name>.conf`, `sites/<name>.caddy`, `atelier-backup-<name>.*`, …).
+ */
+function serviceOfPath(p: string, names: ReadonlySet<string>): string | undefined {
+  const base = path.posix.basename(p);
+  const stem = base.replace(/\.(service|timer|conf|caddy|files|exclude|sh)$/, '').replace(/^atelier-(backup-)?/, '');
+  if (names.has(stem)) return stem;
+  // A folder of the service's own (scripts, drop-ins): `…/<name>/…` or `…/<name>.service.d/…`.
+  for (const part of p.split('/').slice(0, -1)) {
+    const name = part.replace(/\.service\.d$/, '');
+    if (names.has(name)) return name;
+  }
+  return undefined;
+}
+
+function readPending(fs: FsLike, outDir: string): { pending: Pending | null; problem?: string } {
+  let text: string;
+  try {
+    text = String(fs.readFileSync(path.join(outDir, PENDING_PATH), 'utf8'));
+  } catch (err) {
+    return isMissing(err) ? { pending: null } : { pending: null, problem: `cannot read ${PENDING_PATH}: ${(err as Error).message}` };
+  }
+  return parsePending(text);
+}
+
+/**
+ * Every way the tree on disk differs from the declarations, as sentences: what
+ * `--check` exits 1 for. Not only changes: a hand edit or foreign file (a
+ * conflict), a stale file, a damaged record and an unfinished activation too.
+ */
+export function differences(plan: Plan): string[] {
+  const out: string[] = [];
+  const count = (action: Action) => plan.files.filter((f) => f.action === action).length;
+  const n = (k: number, one: string, many = `${one}s`) => `${k} ${k === 1 ? one : many}`;
+  if (count('create') > 0) out.push(`${n(count('create'), 'file')} missing`);
+  if (count('update') > 0) out.push(`${n(count('update'), 'file')} to update`);
+  if (count('delete') > 0) out.push(`${n(count('delete'), 'file')} to delete`);
+  if (count('conflict') > 0) out.push(`${n(count('conflict'), 'file')} edited by hand or not atelier-emit's (conflict)`);
+  if (plan.stale.length > 0) out.push(`${n(plan.stale.length, 'stale file')} no longer declared (--prune deletes them)`);
+  if (plan.stateProblem) out.push(`state: ${plan.stateProblem}`);
+  if (plan.pendingProblem) out.push(plan.pendingProblem);
+  if (plan.pending && (plan.pending.restart.length > 0 || plan.pending.reload.length > 0 || plan.pending.daemonReload)) {
+    out.push('an earlier --apply did not finish activating (the next --apply completes it)');
+  }
+  return out;
 }
 
 /**

@@ -1,8 +1,8 @@
 // Turning a plan into what a person or a program reads: a summary, a unified
 // diff, or the JSON report. Pure: returns strings.
 import { createTwoFilesPatch } from 'diff';
-import { activationOf } from './activation.js';
-import { isChange, type Action, type Plan, type PlannedFile } from './plan.js';
+import { activationOf, describeActivation } from './activation.js';
+import { differences, isChange, type Action, type Plan, type PlannedFile } from './plan.js';
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete', 'unchanged', 'conflict'];
 
@@ -17,9 +17,23 @@ export function summaryLine(plan: Plan): string {
   return `${plan.files.length} files: ${parts.join(', ') || 'nothing to do'}`;
 }
 
+/**
+ * What `--apply` would do to the running host, first, as `nixos-rebuild
+ * dry-activate` says it: stops, reloads, starts, restarts; then the standing
+ * rule that every declared unit ends up enabled and running.
+ */
+export function hostActionLines(plan: Plan): string[] {
+  const activation = activationOf(plan);
+  const actions = describeActivation(activation);
+  const ensure = activation.ensure.length;
+  const lines = ['host actions on --apply:', ...(actions.length > 0 ? actions : ['no stop, start, restart or reload for changed files']).map((l) => `  ${l}`)];
+  if (ensure > 0) lines.push(`  then: users and folders made to exist; ${ensure} declared ${ensure === 1 ? 'unit' : 'units'} enabled and started where not running (a running, unchanged one is left alone)`);
+  return lines;
+}
+
 export function textReport(plan: Plan, options: TextOptions): string {
   const paint = painter(options.color);
-  const lines: string[] = [summaryLine(plan)];
+  const lines: string[] = [...hostActionLines(plan).map((l, i) => (i === 0 ? paint('bold', l) : l)), summaryLine(plan)];
   for (const [group, files] of groupByService(plan.files)) {
     lines.push(paint('bold', group === '' ? 'host-wide' : group));
     for (const f of files) {
@@ -33,6 +47,7 @@ export function textReport(plan: Plan, options: TextOptions): string {
     for (const p of plan.stale) lines.push(`  stale     ${p}`);
   }
   if (plan.stateProblem) lines.push(paint('red', `state: ${plan.stateProblem}`));
+  if (plan.pendingProblem) lines.push(paint('red', plan.pendingProblem));
   if (options.diff) {
     const diffs = plan.files.filter((f) => isChange(f.action) || (f.action === 'conflict' && f.current !== null && f.desired !== null));
     if (diffs.length > 0) lines.push('');
@@ -79,7 +94,12 @@ export interface JsonOptions {
 }
 
 export interface JsonReport {
+  /** This run changes (or, planning only, would change) files, or is refused by a conflict or the state. */
   changed: boolean;
+  /** No difference at all between the declarations and the tree: nothing changed, in conflict, stale, or left to activate. */
+  inSync: boolean;
+  /** Each kind of difference as a sentence (what `--check` exits 1 for). */
+  differences: string[];
   files: JsonFile[];
   restart: string[];
   reload: string[];
@@ -90,12 +110,19 @@ export interface JsonReport {
   stale: string[];
   /** Why the run is (or would be) refused as a whole, as a real run says it; absent when it is not. */
   refused?: string;
+  /** Every declared unit `--apply` keeps enabled and running. */
+  ensure: string[];
+  /** Restarts and reloads an earlier `--apply` left undone (carried out by the next one). */
+  pending: { daemonReload: boolean; restart: string[]; reload: string[] } | null;
 }
 
 export function jsonReport(plan: Plan, options: JsonOptions = {}): JsonReport {
   const activation = activationOf(plan);
+  const diffs = differences(plan);
   return {
-    changed: plan.files.some((f) => isChange(f.action)),
+    changed: plan.files.some((f) => isChange(f.action) || f.action === 'conflict') || plan.stateProblem !== undefined,
+    inSync: diffs.length === 0,
+    differences: diffs,
     files: plan.files.map((f) => ({
       path: f.path,
       action: f.action,
@@ -111,6 +138,8 @@ export function jsonReport(plan: Plan, options: JsonOptions = {}): JsonReport {
     conflicts: plan.files.filter((f) => f.action === 'conflict').map((f) => ({ path: f.path, reason: f.reason ?? '' })),
     stale: plan.stale,
     ...(refusal(plan) ? { refused: refusal(plan)! } : {}),
+    ensure: activation.ensure,
+    pending: plan.pending,
   };
 }
 
@@ -156,27 +185,90 @@ function colorDiff(patch: string, paint: (style: Style, text: string) => string)
 /** Diffs longer than this many lines are folded in a pull-request comment. */
 const FOLD_LINES = 40;
 
-/** For a pull-request comment: a summary table, then each changed file's diff, long ones folded. */
-export function markdownReport(plan: Plan): string {
+/** A GitHub pull-request comment holds at most this many characters. */
+export const MARKDOWN_LIMIT = 65_536;
+
+export interface MarkdownOptions {
+  /** Where the full diff was written (`--out-file`), to point at when diffs are cut. */
+  fullDiff?: string;
+  limit?: number;
+}
+
+/**
+ * For a pull-request comment: the host actions and the summary whole, then a
+ * table of changed files and their diffs (long ones folded) for as long as they
+ * fit the comment; what does not fit is counted and the full diff pointed at.
+ */
+export function markdownReport(plan: Plan, options: MarkdownOptions = {}): string {
+  const limit = options.limit ?? MARKDOWN_LIMIT;
   const changed = plan.files.filter((f) => isChange(f.action) || f.action === 'conflict');
-  const lines = ['### atelier-emit plan', '', summaryLine(plan), ''];
-  if (changed.length === 0) return `${lines.join('\n')}No changes.\n`;
-  lines.push('| service | file | action |', '|---|---|---|');
-  for (const [group, files] of groupByService(changed)) {
-    for (const f of files) lines.push(`| ${group || 'host-wide'} | \`${f.path}\` | ${f.action}${f.reason ? ` (${escapeCell(f.reason)})` : ''} |`);
-  }
-  for (const f of changed.filter((f) => f.current !== null || f.desired !== null)) {
-    const patch = unifiedDiff(f);
-    const fence = '`'.repeat(Math.max(3, longestBacktickRun(patch) + 1));
-    const block = [`${fence}diff`, patch, fence];
-    lines.push('');
-    if (patch.split('\n').length > FOLD_LINES) {
-      lines.push(`<details><summary><code>${f.path}</code> (${f.action}, ${patch.split('\n').length} lines)</summary>`, '', ...block, '', '</details>');
-    } else {
-      lines.push(`**\`${f.path}\`** (${f.action})`, '', ...block);
+  const head = ['### atelier-emit plan', '', '```', ...hostActionLines(plan), '```', '', `**${summaryLine(plan)}**`, ''];
+  for (const d of differences(plan)) head.push(`- ${escapeCell(d)}`);
+  if (changed.length === 0) return `${head.join('\n')}\nNo changes.\n`;
+  const where = options.fullDiff ? `the full diff is in \`${options.fullDiff}\`` : 'run with `--out-file FILE` for the full diff';
+  // Room kept for the closing note, which is written last.
+  const budget = limit - 600;
+  const out = new Budget(budget, head.join('\n'));
+  let rows = 0;
+  // The table may take half of what the header leaves; the diffs have the rest.
+  const tableCap = out.text.length + (budget - out.text.length) / 2;
+  out.add('\n\n| service | file | action |\n|---|---|---|');
+  table: for (const [group, files] of groupByService(changed)) {
+    for (const f of files) {
+      if (!out.add(`\n| ${group || 'host-wide'} | \`${f.path}\` | ${f.action}${f.reason ? ` (${escapeCell(f.reason)})` : ''} |`, tableCap)) break table;
+      rows++;
     }
   }
-  return `${lines.join('\n')}\n`;
+  let shown = 0;
+  let cut = false;
+  // Every diff that fits is shown whole (folded when long); the first that does not is cut to fit; the rest are counted.
+  for (const f of changed.filter((x) => x.current !== null || x.desired !== null)) {
+    if (out.room() < 200) break;
+    const patch = unifiedDiff(f);
+    const lines = patch.split('\n');
+    const block = (body: string, note = '') => {
+      const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
+      const fenced = [`${fence}diff`, body, fence].join('\n');
+      return lines.length > FOLD_LINES || note
+        ? `\n\n<details><summary><code>${f.path}</code> (${f.action}, ${lines.length} lines${note})</summary>\n\n${fenced}\n\n</details>`
+        : `\n\n**\`${f.path}\`** (${f.action})\n\n${fenced}`;
+    };
+    if (out.add(block(patch))) {
+      shown++;
+      continue;
+    }
+    if (cut) continue;
+    const room = out.room() - 300;
+    let kept = lines.length;
+    let body = patch;
+    while (kept > 1 && body.length > room) body = lines.slice(0, (kept = Math.floor(kept / 2))).join('\n');
+    if (room > 200 && out.add(block(`${body}\n… cut after ${kept} of ${lines.length} lines`, ', cut'))) cut = true;
+  }
+  const diffable = changed.filter((x) => x.current !== null || x.desired !== null).length;
+  const missing: string[] = [];
+  if (rows < changed.length) missing.push(`${changed.length - rows} of ${changed.length} files are not in the table`);
+  if (shown < diffable) missing.push(`${diffable - shown - (cut ? 1 : 0)} of ${diffable} diffs are not shown${cut ? ' and one is cut' : ''}`);
+  const note = missing.length > 0 ? `\n\n> ${missing.join('; ')} (a comment holds ${limit.toLocaleString('en-US')} characters): ${where}.` : '';
+  return `${out.text}${note}\n`;
+}
+
+/** Text that grows only while it stays under a limit. */
+class Budget {
+  constructor(
+    private readonly limit: number,
+    public text: string,
+  ) {}
+
+  /** Appends `part` if the text stays under `cap` (default: the limit); says whether it did. */
+  add(part: string, cap = this.limit): boolean {
+    if (this.text.length + part.length > Math.min(cap, this.limit)) return false;
+    this.text += part;
+    return true;
+  }
+
+  room(): number {
+    return this.limit - this.text.length;
+  }
 }
 
 function escapeCell(text: string): string {

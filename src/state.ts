@@ -9,6 +9,8 @@ export interface StateEntry {
   sha256: string;
   mode: number;
   emitter: EmitterName;
+  /** The service the file belongs to (absent for host-wide files, and in records older than this field). */
+  service?: string;
   /**
    * Only in the record written before a run's first rename: the hash of the
    * content being replaced, so that a run killed mid-rename leaves every file

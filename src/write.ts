@@ -7,6 +7,7 @@ import type { FsLike } from './fs.js';
 import { isMissing, quietly } from './fs.js';
 import { TreeInspector, type Plan, type PlannedFile } from './plan.js';
 import { counter, type ProgressSink } from './progress.js';
+import { PENDING_PATH } from './pending.js';
 import { serializeState, STATE_PATH, type State } from './state.js';
 
 export interface WriteResult {
@@ -264,4 +265,25 @@ export function describeFailure(err: unknown): Error {
     EISDIR: 'a folder stands where a file should be',
   };
   return new RefusedWrite(`cannot write ${where}: ${(e.code && why[e.code]) ?? e.message}; the old files were left as they were`);
+}
+
+/**
+ * Records host actions not yet carried out (`atelier/.pending.json`), or removes
+ * the record once they are (null). Written durably before the tree changes.
+ */
+export function writePending(fs: FsLike, outDir: string, text: string | null): void {
+  const target = path.join(outDir, PENDING_PATH);
+  try {
+    if (text === null) {
+      try {
+        fs.unlinkSync(target);
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+      }
+      return;
+    }
+    atomicWrite(fs, target, text, 0o644);
+  } catch (err) {
+    throw describeFailure(Object.assign(err as Error, { target }));
+  }
 }

@@ -53,3 +53,41 @@ describe('output depends on the declarations alone', () => {
     for (const p of ['systemd/system/atelier-prune.service', 'systemd/system/atelier-prune.timer', 'systemd/system/alpha.service']) expect(after.get(p), p).toBe(before.get(p));
   });
 });
+
+const SEED = 'fixtures/seed/atelier.yaml';
+
+describe('--check sees every difference', () => {
+  it('a hand edit makes --check exit 1, and --json says the tree is not in sync', async () => {
+    const out = temp('out');
+    expect((await runCli(['--config', SEED, '--out', out], { cwd: ROOT })).code).toBe(0);
+    expect((await runCli(['--config', SEED, '--out', out, '--check'], { cwd: ROOT })).code).toBe(0);
+    fs.appendFileSync(path.join(out, 'systemd/system/myapp.service'), '# hand edit\n');
+    const check = await runCli(['--config', SEED, '--out', out, '--check'], { cwd: ROOT });
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('edited by hand');
+    const json = await runCli(['--config', SEED, '--out', out, '--check', '--json'], { cwd: ROOT });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ changed: true, inSync: false, conflicts: [{ path: 'systemd/system/myapp.service' }] });
+  });
+
+  it('a missing file, a stale file and a damaged record each make --check exit 1', async () => {
+    const decl = temp('decl');
+    fs.writeFileSync(path.join(decl, 'atelier.yaml'), seed());
+    fs.writeFileSync(path.join(decl, 'b.yaml'), app('beta', 4300));
+    const out = temp('out');
+    await runCli(['--config', decl, '--out', out], { cwd: ROOT });
+    fs.rmSync(path.join(out, 'tmpfiles.d/atelier-myapp.conf'));
+    const missing = await runCli(['--config', decl, '--out', out, '--check', '--json'], { cwd: ROOT });
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).differences).toEqual(['1 file missing']);
+    await runCli(['--config', decl, '--out', out], { cwd: ROOT });
+    fs.rmSync(path.join(decl, 'b.yaml'));
+    const stale = await runCli(['--config', decl, '--out', out, '--check', '--json'], { cwd: ROOT });
+    expect(stale.code).toBe(1);
+    expect(JSON.parse(stale.stdout)).toMatchObject({ inSync: false, differences: expect.arrayContaining([expect.stringContaining('stale')]) });
+    await runCli(['--config', decl, '--out', out, '--prune'], { cwd: ROOT });
+    expect((await runCli(['--config', decl, '--out', out, '--check'], { cwd: ROOT })).code).toBe(0);
+    fs.writeFileSync(path.join(out, STATE_PATH), '{');
+    expect((await runCli(['--config', decl, '--out', out, '--check'], { cwd: ROOT })).code).toBe(1);
+  });
+});

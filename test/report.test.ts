@@ -4,7 +4,7 @@ import type { Plan, PlannedFile } from '../src/plan.js';
 import { jsonReport, markdownReport, textReport, unifiedDiff } from '../src/report.js';
 
 const file = (over: Partial<PlannedFile>): PlannedFile => ({ path: 'systemd/system/app.service', action: 'create', current: null, desired: 'a\nb\n', mode: 0o644, emitter: 'systemd', service: 'app', ...over });
-const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} }, aheadState: { files: {} } });
+const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} }, aheadState: { files: {} }, pending: null });
 
 describe('unified diffs', () => {
   it.each(['a\nb\n', 'x\n', 'no newline', 'a\n\nb\n', ''])('a whole-file create or delete reads exactly as the diff package writes it (%j)', (content) => {
@@ -30,9 +30,15 @@ describe('reports', () => {
     file({ path: 'caddy/sites/app.caddy', emitter: 'caddy', action: 'unchanged', current: 'x\n', desired: 'x\n' }),
   ]);
 
-  it('text: the summary first, grouped host-wide then by service, no colour when not asked', () => {
+  it('text: the host actions first, then the summary, grouped host-wide then by service, no colour when not asked', () => {
     const text = textReport(p, { diff: true, color: false });
-    expect(text.split('\n').slice(0, 6)).toEqual([
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'host actions on --apply:',
+      '  systemctl daemon-reload',
+      '  restart: app.service',
+      '  then: users and folders made to exist; 2 declared units enabled and started where not running (a running, unchanged one is left alone)',
+    ]);
+    expect(text.split('\n').slice(4, 10)).toEqual([
       '3 files: 2 update, 1 unchanged',
       'host-wide',
       '  update    atelier/services.json',
@@ -73,5 +79,42 @@ describe('reports', () => {
     const conflicted = plan([file({ action: 'conflict', current: 'x\n', reason: 'edited by hand' })]);
     expect(jsonReport(conflicted).refused).toBe('1 file would overwrite or delete what atelier-emit does not own; use --force to allow');
     expect(jsonReport({ ...p, stateProblem: 'atelier/.state.json is damaged' }).refused).toBe('atelier/.state.json is damaged');
+  });
+});
+
+describe('the markdown plan fits a pull-request comment', () => {
+  it('1,000 services: host actions and summary whole, diffs cut to fit, the full diff in --out-file', async () => {
+    const { fleetYaml } = await import('./support/fleet.js');
+    const { runCli } = await import('./support/cli.js');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-md-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'atelier.yaml'), fleetYaml(1000));
+      const r = await runCli(['--config', 'atelier.yaml', '--out', 'tree', '--dry-run', '--format', 'markdown', '--out-file', 'plan.diff'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const md = r.stdout;
+      console.log(`markdown plan for 1,000 services: ${md.length} characters; full diff ${fs.statSync(path.join(dir, 'plan.diff')).size} bytes`);
+      expect(md.length).toBeLessThanOrEqual(65_536);
+      // The host actions whole: every declared long-running unit is started, named one by one.
+      const start = /^### atelier-emit plan\n\n```\nhost actions on --apply:\n  systemctl daemon-reload\n  enable and start: (.*)\n/.exec(md);
+      expect(start![1].split(' ')).toHaveLength(1000 + 500 + 1); // services, backup timers, the prune timer
+      const files = Number(/\*\*(\d+) files: \1 create\*\*/.exec(md)![1]);
+      expect(files).toBeGreaterThan(6000);
+      expect(md).toMatch(new RegExp(`> \\d+ of ${files} files are not in the table; \\d+ of ${files} diffs are not shown( and one is cut)? \\(a comment holds 65,536 characters\\): the full diff is in \`plan.diff\`\\.\\n$`));
+      expect(md).toContain('| app0 | `systemd/system/app0.service` | create |');
+      const full = fs.readFileSync(path.join(dir, 'plan.diff'), 'utf8');
+      expect(full).toContain('+++ b/systemd/system/app999.service');
+      expect(md.split('```').length % 2).toBe(1); // every fence is closed
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a small plan is shown whole, with no note', () => {
+    const md = markdownReport(plan([file({ action: 'update', current: 'a\n', desired: 'b\n' })]));
+    expect(md).not.toContain('not shown');
+    expect(md).toContain('```diff\n--- a/systemd/system/app.service');
   });
 });

@@ -51,6 +51,7 @@ export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
   }
   const host = resolveHost(rootMap.entries.get('host')?.value, rootMap.at, diagnostics);
   const services: ServiceModel[] = [];
+  const disabled: string[] = [];
   const servicesNode = rootMap.entries.get('services')?.value;
   if (servicesNode && servicesNode.kind !== 'map') {
     diagnostics.push({ ...servicesNode.at, message: `\`services\` must be a table of services by name, not ${describeNode(servicesNode)}` });
@@ -60,13 +61,20 @@ export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
       const files = roots.filter((r) => serviceDeclaredIn(r.root, name)).map((r) => r.file);
       const service = resolveService(name, entry.key, entry.value, files, host, names, diagnostics);
       if (service) services.push(service);
+      else if (!declaredEnabled(entry.value)) disabled.push(name);
     }
   }
   if (diagnostics.length > 0 || !host) return fail(diagnostics);
   services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const model: Model = { host, services, sources };
+  const model: Model = { host, services, sources, disabled: disabled.sort() };
   crossServiceChecks(model, diagnostics);
   return diagnostics.length > 0 ? fail(diagnostics) : { model, diagnostics: [] };
+}
+
+/** `enable` is false unless set to true (the schema's default). */
+function declaredEnabled(node: PNode): boolean {
+  const enable = node.kind === 'map' ? node.entries.get('enable')?.value : undefined;
+  return enable?.kind === 'scalar' && enable.value === true;
 }
 
 function serviceDeclaredIn(root: PMap, name: string): boolean {

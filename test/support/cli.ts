@@ -9,7 +9,7 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string>; stderrIsTTY?: boolean }): Promise<CliRun> {
+export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string>; stderrIsTTY?: boolean; health?: Io['health'] }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -21,6 +21,8 @@ export async function runCli(argv: string[], options: { cwd: string; runner?: Co
     stderrIsTTY: options.stderrIsTTY ?? false,
     fs: nodeFs,
     runner: options.runner ?? (async (command) => ({ command, code: 0, output: '' })),
+    // No network and no waiting in tests: every healthUrl answers 200 unless a test says otherwise.
+    health: options.health ?? instantHealth(),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
@@ -39,4 +41,10 @@ export function readTree(dir: string, skip: (p: string) => boolean = () => false
   };
   if (nodeFs.existsSync(dir)) walk('');
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Health checks without a network or waiting: each look at the clock is half a second later. */
+export function instantHealth(probe: (url: string) => Promise<number | null> = async () => 200): NonNullable<Io['health']> {
+  let t = 0;
+  return { probe, sleep: async () => undefined, now: () => (t += 500) };
 }
