@@ -10,7 +10,8 @@ import { jsonSchema } from './declarations/json-schema.js';
 import { EMITTER_NAMES } from './emitters/index.js';
 import type { EmitterName } from './emitters/types.js';
 import type { FsLike } from './fs.js';
-import { checkDeclarations, generate } from './pipeline.js';
+import { closest } from './declarations/suggest.js';
+import { checkDeclarations, generate, type StdinDeclaration } from './pipeline.js';
 import { LockBusy } from './lock.js';
 import { differences } from './plan.js';
 import { terminalProgress } from './progress.js';
@@ -31,6 +32,8 @@ export interface Io {
   runner: CommandRunner;
   /** Makes written files durable on disk. */
   flush?: (dir: string) => Promise<void>;
+  /** Standard input, read whole (for `--config -`). */
+  stdin?: () => Promise<string>;
   /** The HTTP probe and the clock of the health checks (tests replace them). */
   health?: Pick<HealthOptions, 'probe' | 'sleep' | 'now'>;
 }
@@ -62,11 +65,17 @@ export function processIo(): Io {
     fs: nodeFs,
     runner: spawnRunner,
     flush: syncFileSystem,
+    stdin: async () => {
+      let text = '';
+      for await (const chunk of process.stdin) text += chunk;
+      return text;
+    },
   };
 }
 
 interface EmitFlags {
   config: string[];
+  stdinFormat?: StdinDeclaration['format'];
   out?: string;
   dryRun?: boolean;
   check?: boolean;
@@ -113,7 +122,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .option('-c, --config <path>', 'declaration file or folder (repeatable; default ./atelier.yaml|toml|json)', collect, [])
+    .option('-c, --config <path>', 'declaration file or folder (repeatable; - reads standard input; default ./atelier.yaml|toml|json)', collect, [])
+    .addOption(stdinFormatOption())
     .option('-o, --out <dir>', 'folder to write the tree into (/etc on a server)')
     .option('--dry-run', 'write nothing; print the plan and a unified diff')
     .option('--check', 'like --dry-run, but exit 1 when anything would change')
@@ -145,35 +155,46 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
   program
     .command('validate')
     .description('check the declarations only')
-    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
-    .addHelpText('after', '\nExamples:\n  atelier-emit validate --config services/\n  atelier-emit validate --config app.yaml --config host.yaml\n\nExit codes: 0 valid, 2 invalid (every problem with file:line:column).')
-    .action(async (flags: { config: string[] }) => {
+    .option('-c, --config <path>', 'declaration file or folder (repeatable; - reads standard input)', collect, [])
+    .addOption(stdinFormatOption())
+    .option('--json', 'print the result as JSON (for CI)')
+    .addHelpText('after', '\nExamples:\n  atelier-emit validate --config services/\n  atelier-emit validate --config app.yaml --config host.yaml\n  cat app.toml | atelier-emit validate --config - --stdin-format toml --json\n\nExit codes: 0 valid, 2 invalid (every problem with file:line:column).')
+    .action(async (flags: { config: string[]; stdinFormat?: StdinDeclaration['format']; json?: boolean }) => {
       // The emit run's own checks, every one of them: validate and emit can never disagree.
-      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config, undefined, undefined, await readStdin(flags, io));
       if (!loaded.model) {
         io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        if (flags.json) io.stdout(`${JSON.stringify({ valid: false, errors: loaded.diagnostics }, null, 2)}\n`);
         code = EXIT.invalid;
         return;
       }
-      io.stdout(`ok: ${loaded.model.services.length} enabled ${loaded.model.services.length === 1 ? 'service' : 'services'} in ${loaded.model.sources.join(', ')}\n`);
+      const { model } = loaded;
+      if (flags.json) {
+        io.stdout(`${JSON.stringify({ valid: true, services: model.services.map((s) => s.name), disabled: model.disabled ?? [], sources: model.sources }, null, 2)}\n`);
+        return;
+      }
+      io.stdout(`ok: ${model.services.length} enabled ${model.services.length === 1 ? 'service' : 'services'} in ${model.sources.join(', ')}\n`);
     });
 
   program
     .command('doctor')
     .description('check that this host has what the declared services need (systemd, Caddy modules, restic, runtimes, …)')
-    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .option('-c, --config <path>', 'declaration file or folder (repeatable; - reads standard input)', collect, [])
+    .addOption(stdinFormatOption())
     .option('--root <dir>', 'root of the host file system to inspect', '/')
-    .addHelpText('after', '\nExamples:\n  atelier-emit doctor --config /etc/atelier/declarations\n\nExit codes: 0 ready, 1 a check failed (each says what to do), 2 invalid declarations.')
-    .action(async (flags: { config: string[]; root: string }) => {
+    .option('--json', 'print the findings as JSON (for CI)')
+    .addHelpText('after', '\nExamples:\n  atelier-emit doctor --config /etc/atelier/declarations\n  atelier-emit doctor --config /etc/atelier/declarations --json\n\nExit codes: 0 ready, 1 a check failed (each says what to do), 2 invalid declarations.')
+    .action(async (flags: { config: string[]; root: string; stdinFormat?: StdinDeclaration['format']; json?: boolean }) => {
       // The emit run's own checks, every one of them: validate and emit can never disagree.
-      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config, undefined, undefined, await readStdin(flags, io));
       if (!loaded.model) {
         io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        if (flags.json) io.stdout(`${JSON.stringify({ ready: false, errors: loaded.diagnostics }, null, 2)}\n`);
         code = EXIT.invalid;
         return;
       }
       const findings = await doctor({ model: loaded.model, run: io.runner, fs: io.fs, root: flags.root });
-      io.stdout(formatFindings(findings));
+      io.stdout(flags.json ? `${JSON.stringify({ ready: !findings.some((f) => f.level === 'fail'), findings }, null, 2)}\n` : formatFindings(findings));
       if (findings.some((f) => f.level === 'fail')) code = EXIT.changes;
     });
 
@@ -185,6 +206,22 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
       io.stdout(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     });
 
+  const word = argv[0];
+  const commands = program.commands.map((c) => c.name());
+  if (word === 'help') {
+    // `atelier-emit help <command>`, as git and npm have it.
+    const topic = argv[1];
+    if (topic === undefined) return (program.outputHelp(), EXIT.ok);
+    const command = program.commands.find((c) => c.name() === topic);
+    if (command) return (command.outputHelp(), EXIT.ok);
+    io.stderr(unknownCommand(topic, commands));
+    return EXIT.invalid;
+  }
+  // The main command takes no words: a word in first place is a mistyped subcommand.
+  if (word !== undefined && !word.startsWith('-') && !commands.includes(word)) {
+    io.stderr(unknownCommand(word, commands));
+    return EXIT.invalid;
+  }
   try {
     await program.parseAsync(['node', 'atelier-emit', ...argv]);
   } catch (err) {
@@ -196,6 +233,21 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     throw err;
   }
   return code;
+}
+
+function unknownCommand(word: string, commands: string[]): string {
+  const guess = closest(word, [...commands, 'help']);
+  return `error: unknown command "${word}"${guess ? `. Did you mean ${guess}?` : ''} (commands: ${commands.join(', ')}, help; atelier-emit --help for the options)\n`;
+}
+
+function stdinFormatOption(): Option {
+  // Not --format: on the main command that already names the report's format (text, markdown, json).
+  return new Option('--stdin-format <format>', 'format of the declaration read with --config -').choices(['yaml', 'toml', 'json']).default('yaml');
+}
+
+async function readStdin(flags: { config: string[]; stdinFormat?: StdinDeclaration['format'] }, io: Io): Promise<StdinDeclaration | undefined> {
+  if (!flags.config.includes('-')) return undefined;
+  return { text: io.stdin ? await io.stdin() : '', format: flags.stdinFormat ?? 'yaml' };
 }
 
 async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
@@ -213,6 +265,7 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     result = await generate(io.fs, {
     cwd: io.cwd,
     configs: flags.config,
+    stdin: await readStdin(flags, io),
     outDir: path.resolve(io.cwd, flags.out),
     only: flags.only ?? EMITTER_NAMES,
     prune: Boolean(flags.prune),

@@ -39,9 +39,21 @@ async function timed<T>(timer: PhaseTimer, phase: string, work: () => Promise<T>
   }
 }
 
-export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink): Promise<LoadResult> {
+/** `--config -`: a declaration read from standard input, with the format it is in. */
+export interface StdinDeclaration {
+  text: string;
+  format: 'yaml' | 'toml' | 'json';
+}
+
+export async function loadModel(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink, stdin?: StdinDeclaration): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
-  const declarationTexts = await timed(timer, 'load', () => readDeclarations(fs, cwd, configs, diagnostics), progress);
+  const files = configs.filter((c) => c !== '-');
+  const fromStdin = stdin && configs.includes('-') ? [{ file: `stdin.${stdin.format}`, text: stdin.text }] : [];
+  // Standard input comes after the files, whatever its place among the flags.
+  const declarationTexts = [
+    ...(files.length > 0 || fromStdin.length === 0 ? await timed(timer, 'load', () => readDeclarations(fs, cwd, files, diagnostics), progress) : []),
+    ...fromStdin,
+  ];
   const texts = new Map(declarationTexts.map((t) => [t.file, t.text]));
   if (diagnostics.length > 0) return { model: null, diagnostics, texts };
   const resolved = await timed(timer, 'validate', () => resolveDeclarations(declarationTexts), progress);
@@ -58,8 +70,8 @@ export interface CheckResult extends LoadResult {
  * emit run starts with, so the two can never disagree. All emitters run whatever
  * `--only` says (their refusals are problems of the declarations).
  */
-export async function checkDeclarations(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink): Promise<CheckResult> {
-  const loaded = await loadModel(fs, cwd, configs, timer, progress);
+export async function checkDeclarations(fs: FsLike, cwd: string, configs: readonly string[], timer: PhaseTimer = noTimer, progress?: ProgressSink, stdin?: StdinDeclaration): Promise<CheckResult> {
+  const loaded = await loadModel(fs, cwd, configs, timer, progress, stdin);
   if (!loaded.model) return { ...loaded, files: [] };
   const model = loaded.model;
   const emitted = await timed(timer, 'render', () => emitAll(model), progress);
@@ -70,6 +82,7 @@ export async function checkDeclarations(fs: FsLike, cwd: string, configs: readon
 export interface GenerateOptions {
   cwd: string;
   configs: readonly string[];
+  stdin?: StdinDeclaration;
   outDir: string;
   only: readonly EmitterName[];
   prune: boolean;
@@ -108,7 +121,7 @@ export interface RollbackResult {
 export async function generate(fs: FsLike, options: GenerateOptions): Promise<GenerateResult> {
   const timer = options.timer ?? noTimer;
   const { progress } = options;
-  const checked = await checkDeclarations(fs, options.cwd, options.configs, timer, progress);
+  const checked = await checkDeclarations(fs, options.cwd, options.configs, timer, progress, options.stdin);
   if (!checked.model) return { kind: 'invalid', diagnostics: checked.diagnostics, texts: checked.texts };
   const model = checked.model;
   const emitted = { files: checked.files.filter((f) => options.only.includes(f.emitter)) };

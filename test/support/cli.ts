@@ -9,7 +9,7 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string>; stderrIsTTY?: boolean; health?: Io['health'] }): Promise<CliRun> {
+export async function runCli(argv: string[], options: { cwd: string; runner?: CommandRunner; env?: Record<string, string>; stderrIsTTY?: boolean; health?: Io['health']; stdin?: string }): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -23,6 +23,7 @@ export async function runCli(argv: string[], options: { cwd: string; runner?: Co
     runner: options.runner ?? (async (command) => ({ command, code: 0, output: '' })),
     // No network and no waiting in tests: every healthUrl answers 200 unless a test says otherwise.
     health: options.health ?? instantHealth(),
+    stdin: async () => options.stdin ?? '',
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
