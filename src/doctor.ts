@@ -9,6 +9,7 @@ import { CADDY_LOG_DIR } from './emitters/caddy.js';
 import type { Model } from './model.js';
 import { dnsEnvironment, dnsProviderModule } from './emitters/caddy-tls.js';
 import { hostProblems } from './host-checks.js';
+import { createPasswordCommand, gitCheck, runtimeVersionProblem, secretFileChecks } from './doctor-files.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -38,6 +39,8 @@ export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
   findings.push(...(await caddyChecks(ctx)));
   findings.push(...(await backupTools(ctx)));
   findings.push(...backupRepository(ctx));
+  findings.push(...secretFileChecks(ctx.model, ctx.fs, ctx.root));
+  findings.push(...(await gitCheck(ctx.model, ctx.run)));
   findings.push(...(await runtimes(ctx)));
   findings.push(await servicesGroup(ctx));
   findings.push(...hostSafety(ctx));
@@ -209,7 +212,7 @@ function backupRepository(ctx: DoctorContext): Finding[] {
     findings.push({ level: 'ok', check, detail: local === null ? repository.split(':')[0] + ' backend' : `local, under ${LOCAL_REPOSITORY_ROOT}` });
   }
   if (!exists(ctx.fs, path.join(ctx.root, backup.passwordFile))) {
-    findings.push({ level: 'fail', check: 'restic password', detail: `no ${backup.passwordFile}`, fix: `create it (mode 0600), e.g. head -c 32 /dev/urandom | base64 > ${backup.passwordFile}; keep a copy off this host` });
+    findings.push({ level: 'fail', check: 'restic password', detail: `no ${backup.passwordFile}`, fix: `create it (mode 0600): ${createPasswordCommand(backup.passwordFile)}; keep a copy off this host` });
   }
   return findings;
 }
@@ -220,10 +223,13 @@ async function runtimes(ctx: DoctorContext): Promise<Finding[]> {
   for (const runtime of [...used].sort()) {
     const command = ctx.model.host.runtimes[runtime];
     const result = await ctx.run([command, '--version']);
+    const old = result.code === 0 ? runtimeVersionProblem(runtime, result.output) : null;
     findings.push(
-      result.code === 0
-        ? { level: 'ok', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}` }
-        : { level: 'fail', check: `runtime ${runtime}`, detail: `${command} not found`, fix: `install ${runtime}, or set host.runtimes.${runtime} to its absolute path` },
+      result.code !== 0
+        ? { level: 'fail', check: `runtime ${runtime}`, detail: `${command} not found`, fix: `install ${runtime}, or set host.runtimes.${runtime} to its absolute path` }
+        : old
+          ? { level: 'fail', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}: ${old}`, fix: `install a newer ${runtime}, or set host.runtimes.${runtime} to one` }
+          : { level: 'ok', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}` },
     );
   }
   return findings;
