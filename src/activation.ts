@@ -87,9 +87,9 @@ export function isLongRunning(unit: string): boolean {
 }
 
 /** Host actions in the order `--apply` takes them, as short sentences (the plans print these first). */
-export function describeActivation(a: Activation): string[] {
+export function describeActivation(a: Activation, maxNames = Infinity): string[] {
   const lines: string[] = [];
-  const list = (units: string[]) => units.join(' ');
+  const list = (units: string[]) => (units.length <= maxNames ? units.join(' ') : `${units.slice(0, maxNames).join(' ')} … and ${units.length - maxNames} more (${units.length} units)`);
   if (a.stop.length > 0) lines.push(`stop and disable: ${list(a.stop)}`);
   if (a.daemonReload) lines.push('systemctl daemon-reload');
   if (a.start.length > 0) lines.push(`enable and start: ${list(a.start)}`);

@@ -22,9 +22,9 @@ export function summaryLine(plan: Plan): string {
  * dry-activate` says it: stops, reloads, starts, restarts; then the standing
  * rule that every declared unit ends up enabled and running.
  */
-export function hostActionLines(plan: Plan): string[] {
+export function hostActionLines(plan: Plan, maxNames = Infinity): string[] {
   const activation = activationOf(plan);
-  const actions = describeActivation(activation);
+  const actions = describeActivation(activation, maxNames);
   const ensure = activation.ensure.length;
   const lines = ['host actions on --apply:', ...(actions.length > 0 ? actions : ['no stop, start, restart or reload for changed files']).map((l) => `  ${l}`)];
   if (ensure > 0) lines.push(`  then: users and folders made to exist; ${ensure} declared ${ensure === 1 ? 'unit' : 'units'} enabled and started where not running (a running, unchanged one is left alone)`);
@@ -202,7 +202,10 @@ export interface MarkdownOptions {
 export function markdownReport(plan: Plan, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? MARKDOWN_LIMIT;
   const changed = plan.files.filter((f) => isChange(f.action) || f.action === 'conflict');
-  const head = ['### atelier-emit plan', '', '```', ...hostActionLines(plan), '```', '', `**${summaryLine(plan)}**`, ''];
+  // Whole, unless the unit names alone would fill the comment (thousands of new services): then named up to a hundred per action.
+  const full = hostActionLines(plan);
+  const actions = full.join('\n').length > limit / 2 ? hostActionLines(plan, 100) : full;
+  const head = ['### atelier-emit plan', '', '```', ...actions, '```', '', `**${summaryLine(plan)}**`, ''];
   for (const d of differences(plan)) head.push(`- ${escapeCell(d)}`);
   if (changed.length === 0) return `${head.join('\n')}\nNo changes.\n`;
   const where = options.fullDiff ? `the full diff is in \`${options.fullDiff}\`` : 'run with `--out-file FILE` for the full diff';

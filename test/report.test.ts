@@ -118,3 +118,13 @@ describe('the markdown plan fits a pull-request comment', () => {
     expect(md).toContain('```diff\n--- a/systemd/system/app.service');
   });
 });
+
+describe('the markdown plan for very many services', () => {
+  it('10,000 new services: the host actions name a hundred units per action and count the rest; the comment still fits', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => file({ path: `systemd/system/app${i}.service`, service: `app${i}`, desired: 'x\n' }));
+    const md = markdownReport(plan(many));
+    expect(md.length).toBeLessThanOrEqual(65_536);
+    expect(md).toMatch(/enable and start: app0\.service (\S+ ){99}… and 9900 more \(10000 units\)\n/);
+    expect(md).toContain('**10000 files: 10000 create**');
+  });
+});
