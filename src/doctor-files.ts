@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { CommandRunner } from './apply.js';
 import { hasData } from './emitters/backup/index.js';
+import { dnsEnvironment } from './emitters/caddy-tls.js';
 import type { FsLike } from './fs.js';
 import type { Model } from './model.js';
 
@@ -36,7 +37,9 @@ export function secretFileChecks(model: Model, fs: FsLike, root: string): FileFi
   for (const s of model.services) if (s.secretsFile) secrets.push({ file: s.secretsFile, usedBy: `${s.name}.service (secretsFile)`, create: createSecretCommand(s.secretsFile) });
   const { caddy, backup } = model.host;
   if (caddy.environmentFile && model.services.some((s) => s.caddy.enable)) {
-    secrets.push({ file: caddy.environmentFile, usedBy: 'caddy.service (host.caddy.environmentFile)', create: createSecretCommand(caddy.environmentFile) });
+    // A missing file is already a failure of the "caddy environment" check when the sites read from it.
+    const readBySites = dnsEnvironment(model.host).length > 0;
+    secrets.push({ file: caddy.environmentFile, usedBy: 'caddy.service (host.caddy.environmentFile)', missingReportedElsewhere: readBySites, create: createSecretCommand(caddy.environmentFile) });
   }
   if (backup.enable && model.services.some(hasData)) {
     if (backup.environmentFile) secrets.push({ file: backup.environmentFile, usedBy: 'the backup units (host.backup.environmentFile)', create: createSecretCommand(backup.environmentFile) });
