@@ -7,7 +7,7 @@ _atelier_emit() {
   local command='' i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      validate|doctor|schema) command=${COMP_WORDS[i]}; break ;;
+      validate|doctor|schema|help) command=${COMP_WORDS[i]}; break ;;
     esac
   done
 
@@ -20,6 +20,13 @@ _atelier_emit() {
         if [[ -d $f || $f == *.yaml || $f == *.yml || $f == *.toml || $f == *.json ]]; then COMPREPLY+=("$f"); fi
       done < <(compgen -f -- "$cur")
       compopt -o filenames 2>/dev/null || true  # outside a completion (a test) compopt fails
+      return ;;
+    --out-file)
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      compopt -o filenames 2>/dev/null || true  # outside a completion (a test) compopt fails
+      return ;;
+    --stdin-format)
+      mapfile -t COMPREPLY < <(compgen -W 'yaml toml json' -- "$cur")
       return ;;
     -o|--out|--root)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
@@ -38,15 +45,16 @@ _atelier_emit() {
 
   local options
   case $command in
-    validate) options='-c --config -h --help' ;;
-    doctor) options='-c --config --root -h --help' ;;
+    validate) options='-c --config --stdin-format --json -h --help' ;;
+    doctor) options='-c --config --stdin-format --root --json -h --help' ;;
     schema) options='-h --help' ;;
-    *) options='-V --version -c --config -o --out --dry-run --check --json --format --only --prune --force --apply --no-color -h --help' ;;
+    help) mapfile -t COMPREPLY < <(compgen -W 'validate doctor schema' -- "$cur"); return ;;
+    *) options='-V --version -c --config --stdin-format -o --out --dry-run --check --json --format --only --prune --force --apply --health-timeout --rollback-on-failure --out-file --no-color -h --help' ;;
   esac
   if [[ $cur == -* || -n $command ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
   else
-    mapfile -t COMPREPLY < <(compgen -W "validate doctor schema $options" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "validate doctor schema help $options" -- "$cur")
   fi
 }
 complete -F _atelier_emit atelier-emit
