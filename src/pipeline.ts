@@ -1,4 +1,5 @@
 // The library call behind the CLI: declarations → model → files → plan → write → apply.
+import * as path from 'node:path';
 import type { Activation } from './activation.js';
 import { activationOf, pendingOf } from './activation.js';
 import { activate, runSteps, stopCommands, type ApplyResult, type CommandRunner } from './apply.js';
@@ -57,6 +58,12 @@ export async function loadModel(fs: FsLike, cwd: string, configs: readonly strin
   const texts = new Map(declarationTexts.map((t) => [t.file, t.text]));
   if (diagnostics.length > 0) return { model: null, diagnostics, texts };
   const resolved = await timed(timer, 'validate', () => resolveDeclarations(declarationTexts), progress);
+  if (resolved.model) {
+    // Headers name a service's files relative to the folder all declarations share: the same
+    // declarations give the same tree from any working directory and however --config names them.
+    const stable = stableNames(cwd, declarationTexts.map((t) => t.file).filter((f) => !fromStdin.some((d) => d.file === f)));
+    for (const service of resolved.model.services) service.sources = service.sources.map((f) => stable.get(f) ?? f);
+  }
   return { model: resolved.model, diagnostics: resolved.diagnostics, texts };
 }
 
@@ -77,6 +84,17 @@ export async function checkDeclarations(fs: FsLike, cwd: string, configs: readon
   const emitted = await timed(timer, 'render', () => emitAll(model), progress);
   if (emitted.diagnostics.length > 0) return { model: null, diagnostics: emitted.diagnostics, texts: loaded.texts, files: [] };
   return { ...loaded, files: emitted.files };
+}
+
+/** Display name → the file's path relative to the deepest folder holding every declaration file. */
+export function stableNames(cwd: string, files: readonly string[]): Map<string, string> {
+  const absolute = files.map((f) => path.resolve(cwd, f));
+  if (absolute.length === 0) return new Map();
+  let common = path.dirname(absolute[0]);
+  for (const file of absolute) {
+    while (path.relative(common, file).startsWith('..')) common = path.dirname(common);
+  }
+  return new Map(files.map((f, i) => [f, path.relative(common, absolute[i]).split(path.sep).join('/')]));
 }
 
 export interface GenerateOptions {
