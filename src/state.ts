@@ -36,6 +36,8 @@ export const MAX_STATE_BYTES = 128 * 1024 * 1024;
 
 const EMITTERS: readonly string[] = ['systemd', 'caddy', 'backup', 'manifest'] satisfies readonly EmitterName[];
 const HASH = /^[0-9a-f]{64}$/;
+/** A recorded file's service: a valid user name (what the declarations accept). */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 /**
  * Why a path in the record cannot be one of ours: the record is input like any
@@ -73,11 +75,18 @@ export function parseState(text: string): State | { error: string } {
       typeof entry?.sha256 !== 'string' || !HASH.test(entry.sha256) ||
       !Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o7777 ||
       !EMITTERS.includes(entry.emitter) ||
-      !(entry.previous === undefined || (typeof entry.previous === 'string' && HASH.test(entry.previous)))
+      !(entry.previous === undefined || (typeof entry.previous === 'string' && HASH.test(entry.previous))) ||
+      !(entry.service === undefined || (typeof entry.service === 'string' && SERVICE_NAME.test(entry.service)))
     ) {
       return { error: `its entry for ${shown} is malformed` };
     }
-    files[path] = { sha256: entry.sha256, mode: entry.mode, emitter: entry.emitter, ...(entry.previous ? { previous: entry.previous } : {}) };
+    files[path] = {
+      sha256: entry.sha256,
+      mode: entry.mode,
+      emitter: entry.emitter,
+      ...(entry.service ? { service: entry.service } : {}),
+      ...(entry.previous ? { previous: entry.previous } : {}),
+    };
   }
   return { files };
 }
