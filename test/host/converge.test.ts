@@ -30,12 +30,12 @@ function declarations(o: Options = {}): string {
   const app = (name: string, port: number, more: string[] = []) =>
     [`  ${name}:`, `    description: ${name} under test`, '    runtime: node', '    entryPoint: server.js', '    enable: true', `    domain: ${name}.test`, `    port: ${port}`, ...more].join('\n');
   const apps = [
-    app('steady', 3201, ['    environment:', '      MODE: steady']),
+    app('steady', 3201, ['    repository: /srv/git/steady', '    environment:', '      MODE: steady']),
     // Its repository does not exist at first: the first clone, so the first start, fails.
     app('flaky', 3202, ['    repository: /srv/git/flaky', '    caddy:', '      enable: false']),
-    app('web', 3203, ['    healthUrl: http://127.0.0.1:3203/health', '    environment:', `      MODE: ${o.webMode ?? 'ok'}`]),
+    app('web', 3203, ['    repository: /srv/git/web', '    healthUrl: http://127.0.0.1:3203/health', '    environment:', `      MODE: ${o.webMode ?? 'ok'}`]),
   ];
-  if (o.extra) apps.push(app('extra', 3204).replace('enable: true', `enable: ${o.extra === true}`));
+  if (o.extra) apps.push(app('extra', 3204, ['    repository: /srv/git/extra']).replace('enable: true', `enable: ${o.extra === true}`));
   return `host:\n  caddy:\n    tls: internal\nservices:\n${apps.join('\n')}\n`;
 }
 
@@ -51,9 +51,11 @@ const isActive = async (unit: string) => (await host.exec(['systemctl', 'is-acti
 const isEnabled = async (unit: string) => (await host.exec(['systemctl', 'is-enabled', '--quiet', unit])).code === 0;
 const get = async (port: number, p = '/') => (await host.exec(['curl', '-sS', '--max-time', '5', '-o', '-', '-w', '\\n%{http_code}', `http://127.0.0.1:${port}${p}`])).stdout;
 
-function deployByHand(name: string) {
-  fs.mkdirSync(host.path(`/var/lib/${name}/app`), { recursive: true });
-  fs.writeFileSync(host.path(`/var/lib/${name}/app/server.js`), SERVER);
+// Each app is cloned on first start from a local repository (a data folder made by hand is refused: it is not the service's).
+async function makeRepo(name: string) {
+  fs.mkdirSync(host.path(`/srv/git/${name}`), { recursive: true });
+  fs.writeFileSync(host.path(`/srv/git/${name}/server.js`), SERVER);
+  await host.run(`cd /srv/git/${name} && git init -q && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm init && chmod -R a+rX /srv/git`);
 }
 
 beforeAll(async () => {
@@ -61,7 +63,7 @@ beforeAll(async () => {
   fs.mkdirSync(host.path(path.dirname(BUNDLE)), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'dist/atelier-emit.mjs'), host.path(BUNDLE));
   await host.run(['git', 'config', '--system', '--add', 'safe.directory', '*']);
-  for (const name of ['steady', 'web', 'extra']) deployByHand(name);
+  for (const name of ['steady', 'web', 'extra']) await makeRepo(name);
   fs.mkdirSync(host.path(DECLARATIONS), { recursive: true });
 }, 1_800_000);
 
