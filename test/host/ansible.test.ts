@@ -123,6 +123,16 @@ describe('ansible-playbook deploying a booted host', () => {
     expect(r.changed, r.out).toBe(0);
   }, 600_000);
 
+  it('a service stopped by hand is started again by the next play, which reports it changed', async () => {
+    await host.run(['systemctl', 'stop', 'beta.service']);
+    const r = await play('beta stopped by hand', ['a/app.yaml', 'b/app.yaml']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.changed, r.out).toBe(1);
+    await host.waitFor('beta to answer again', async () => (await curl(3302)).startsWith('hello from beta'), 120_000);
+    const again = await play('and again', ['a/app.yaml', 'b/app.yaml']);
+    expect(again.changed, again.out).toBe(0);
+  }, 600_000);
+
   it('check mode predicts a one-line change exactly, writes and restarts nothing; the real run then does exactly that', async () => {
     const before = etc();
     const pid = await mainPid('alpha.service');

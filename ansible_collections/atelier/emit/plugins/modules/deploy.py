@@ -16,7 +16,7 @@ description:
     layout (C(a/app.yaml) and C(b/app.yaml) are two files); any other file there is removed.
   - Then runs C(atelier-emit --out OUT --apply --prune --json) with every file as a C(--config), in the
     given order. The CLI writes the units, sites and backups, and starts, restarts, reloads or stops
-    what changed; C(changed) is true when a declaration or an emitted file changed.
+    what changed; C(changed) is true when a declaration or an emitted file changed, or --apply started, restarted or reloaded a unit.
   - Before anything is written, the same run is made as a dry run on the declarations as they will be
     (staged in a private temporary folder with the same layout) against the real O(out). Invalid
     declarations or files atelier-emit does not own fail the task with nothing written.
@@ -240,8 +240,16 @@ def main():
     if rc != 0 or report is None:
         module.fail_json(msg='atelier-emit failed (exit %d)' % rc, rc=rc, stdout=stdout, stderr=stderr, report=report,
                          changed=bool(decl_changes) or bool(report and report.get('written')))
-    result.update(changed=bool(decl_changes) or bool(report.get('changed')), report=report, stderr=stderr)
+    result.update(changed=bool(decl_changes) or bool(report.get('changed')) or acted_on_units(report), report=report, stderr=stderr)
     module.exit_json(**result)
+
+
+def acted_on_units(report):
+    """--apply converges every run: a run that changed no file may still have started a stopped
+    service. Users and folders are made sure of every run (systemd-sysusers, systemd-tmpfiles: no
+    change when all is there); any systemctl step is the host being changed."""
+    steps = (report.get('apply') or {}).get('steps') or []
+    return any(step.get('command', [''])[0].endswith('systemctl') for step in steps)
 
 
 if __name__ == '__main__':
