@@ -16,6 +16,8 @@ import { LockBusy } from './lock.js';
 import { differences } from './plan.js';
 import { terminalProgress } from './progress.js';
 import { describeFailure, RefusedWrite, syncFileSystem } from './write.js';
+import { restore } from './restore/run.js';
+import { listBackups } from './restore/snapshots.js';
 import { jsonReport, markdownReport, textReport } from './report.js';
 
 export const EXIT = { ok: 0, changes: 1, invalid: 2, activation: 3 } as const;
@@ -196,6 +198,44 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
       const findings = await doctor({ model: loaded.model, run: io.runner, fs: io.fs, root: flags.root });
       io.stdout(flags.json ? `${JSON.stringify({ ready: !findings.some((f) => f.level === 'fail'), findings }, null, 2)}\n` : formatFindings(findings));
       if (findings.some((f) => f.level === 'fail')) code = EXIT.changes;
+    });
+
+  program
+    .command('restore')
+    .description('restore a service from its newest (or a given) backup snapshot, on this host, as root')
+    .argument('<service>', 'the declared service')
+    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .option('--snapshot <id>', 'snapshot to restore: latest or an ID from `atelier-emit backups`', 'latest')
+    .option('--dry-run', 'print what would be done; change nothing')
+    .option('--target <dir>', 'restore into this folder only; the service is not touched')
+    .option('--into <database>', 'restore the PostgreSQL dump into this new database; the service is not touched')
+    .addHelpText('after', '\nExamples:\n  atelier-emit restore myapp --config /etc/atelier/declarations --dry-run\n  atelier-emit restore myapp --snapshot 4f2a9c1e\n  atelier-emit restore ledger --into ledger_restored\n\nExit codes: 0 restored, 1 a step failed (the previous data is kept and named), 2 invalid declarations or options.')
+    .action(async (service: string, flags: { config: string[]; snapshot: string; dryRun?: boolean; target?: string; into?: string }) => {
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
+      if (!loaded.model) {
+        io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        code = EXIT.invalid;
+        return;
+      }
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+      const options = { service, snapshot: flags.snapshot, target: flags.target ? path.resolve(io.cwd, flags.target) : null, into: flags.into ?? null, stamp };
+      const result = await restore({ model: loaded.model, options, dryRun: Boolean(flags.dryRun), run: io.runner, say: io.stdout });
+      if (result !== 'ok') code = result === 'invalid' ? EXIT.invalid : EXIT.changes;
+    });
+
+  program
+    .command('backups')
+    .description("list each service's backup snapshots with their age and size")
+    .argument('[service]', 'only this service')
+    .option('-c, --config <path>', 'declaration file or folder (repeatable)', collect, [])
+    .action(async (service: string | undefined, flags: { config: string[] }) => {
+      const loaded = await checkDeclarations(io.fs, io.cwd, flags.config);
+      if (!loaded.model) {
+        io.stderr(formatDiagnostics(loaded.diagnostics, loaded.texts).replace('nothing was written', 'the declarations are invalid'));
+        code = EXIT.invalid;
+        return;
+      }
+      if (!(await listBackups({ model: loaded.model, service: service ?? null, run: io.runner, now: new Date(), say: io.stdout }))) code = EXIT.changes;
     });
 
   program

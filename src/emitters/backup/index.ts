@@ -11,7 +11,8 @@ import { pruneService, pruneTimer } from './prune.js';
 import { scriptFiles } from './scripts.js';
 import { CONTROL, guard } from './units.js';
 
-export { BACKUP_MANIFEST_PATH, hasData, LOCAL_REPOSITORY_ROOT, SNAPSHOT_HOST } from './layout.js';
+export { BACKUP_MANIFEST_PATH, hasData, LOCAL_REPOSITORY_ROOT, RESTIC_CACHE, SNAPSHOT_HOST } from './layout.js';
+export { PLAIN_DATABASE, planJob, type BackupHook, type BackupJob } from './job.js';
 export { SCRIPTS, SCRIPTS_DIR, STEP_NAMES } from './scripts.js';
 
 export const backupEmitter: Emitter = {

@@ -30,7 +30,7 @@ const SQLITE_SIDE_FILES = ['', '-wal', '-shm', '-journal'];
 /** A unit name systemctl takes as one (systemd.unit(5): `[a-zA-Z0-9:-_.\\@]`, at most 255); never an option. */
 const UNIT_NAME = /^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,254}$/;
 /** PostgreSQL names pg_dump reads as a name, never as a connection string. */
-const PLAIN_DATABASE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const PLAIN_DATABASE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export type BackupHook =
   /** `folder` (the database's, as mkService backs up) is in the snapshot without the live files; `staged` is the consistent copy. */
