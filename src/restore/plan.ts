@@ -34,6 +34,8 @@ export interface RestoreStep {
   expect?: string;
   /** Moves the live `from` to `aside`: after it ran, the previous data is there. */
   aside?: { from: string; to: string };
+  /** Its output is worth a reader's time (a path that was not there). */
+  tell?: boolean;
   /** Stops units: until the matching start ran, a failure starts them again. */
   stops?: string[];
   starts?: string[];
@@ -121,14 +123,14 @@ export function planRestore(model: Model, service: ServiceModel, job: BackupJob,
   const aside = (p: string) => `${p}.before-restore-${o.stamp}`;
   const tops = topPaths(job.paths.filter((p) => !job.hooks.some((h) => h.staged === p)));
   for (const p of tops) {
-    steps.push({ say: `move ${p} aside to ${aside(p)}`, argv: ['sh', '-c', MOVE_ASIDE, 'sh', p, aside(p)], aside: { from: p, to: aside(p) } });
-    steps.push({ say: `put the snapshot's ${p} in its place`, argv: ['sh', '-c', PUT_BACK, 'sh', inWork(p), p] });
+    steps.push({ say: `move ${p} aside to ${aside(p)}`, argv: ['sh', '-c', MOVE_ASIDE, 'sh', p, aside(p)], tell: true, aside: { from: p, to: aside(p) } });
+    steps.push({ say: `put the snapshot's ${p} in its place`, argv: ['sh', '-c', PUT_BACK, 'sh', inWork(p), p], tell: true });
   }
   if (sqlite) {
     const top = tops.find((t) => sqlite.restoreTo === t || sqlite.restoreTo.startsWith(`${t}/`));
     // The previous database (moved aside with its folder) gives the owner and mode; without it, the service's own user.
     const previous = top ? aside(top) + sqlite.restoreTo.slice(top.length) : aside(sqlite.restoreTo);
-    if (!top) steps.push({ say: `move ${sqlite.restoreTo} aside to ${previous}`, argv: ['sh', '-c', MOVE_ASIDE, 'sh', sqlite.restoreTo, previous], aside: { from: sqlite.restoreTo, to: previous } });
+    if (!top) steps.push({ say: `move ${sqlite.restoreTo} aside to ${previous}`, argv: ['sh', '-c', MOVE_ASIDE, 'sh', sqlite.restoreTo, previous], tell: true, aside: { from: sqlite.restoreTo, to: previous } });
     steps.push({ say: `put the consistent SQLite copy at ${sqlite.restoreTo} (owner and mode of the previous one), no -wal/-shm/-journal`, argv: ['sh', '-c', PLACE_SQLITE, 'sh', inWork(sqlite.staged), sqlite.restoreTo, previous, sqlite.owner] });
     steps.push({ say: `integrity check of ${sqlite.restoreTo} as ${sqlite.owner}`, argv: ['runuser', '-u', sqlite.owner, '--', 'sqlite3', '-bail', sqlite.restoreTo, 'PRAGMA integrity_check'], expect: 'ok' });
   }

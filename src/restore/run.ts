@@ -44,7 +44,7 @@ async function execute(plan: RestorePlan, run: CommandRunner, say: (line: string
     const result = await run(step.argv);
     const failed = result.code !== 0 || (step.expect !== undefined && result.output.trim() !== step.expect);
     if (!failed) {
-      say(`done ${i + 1}. ${step.say}${quiet(result)}\n`);
+      say(`done ${i + 1}. ${step.say}${step.tell ? told(result) : ''}\n`);
       if (step.aside) moved.push(step.aside);
       if (step.stops) stopped = step.stops;
       if (step.starts) stopped = [];
@@ -88,8 +88,5 @@ export function parseSnapshots(output: string): Snapshot[] {
 }
 
 const indent = (text: string) => (text.trim() === '' ? '' : `${text.trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}\n`);
-/** A step's own output, when it has something to say (one line). */
-const quiet = (r: StepResult) => {
-  const line = r.output.trim().split('\n').filter(Boolean).pop() ?? '';
-  return line !== '' && line !== 'ok' && line !== 'active' && line.length < 200 && !line.startsWith('{') ? ` (${line})` : '';
-};
+/** A step's own message, when it has one (a path that was not there). */
+const told = (r: StepResult) => (r.output.trim() === '' ? '' : ` (${r.output.trim().split('\n').join('; ')})`);
