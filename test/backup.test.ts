@@ -80,6 +80,8 @@ describe('emitted backup files (fleet fixture)', () => {
       'systemd/system/atelier-backup-indiko.timer',
       'systemd/system/atelier-backup-ledger.service',
       'systemd/system/atelier-backup-ledger.timer',
+      'systemd/system/atelier-check.service',
+      'systemd/system/atelier-check.timer',
       'systemd/system/atelier-prune.service',
       'systemd/system/atelier-prune.timer',
     ]);
@@ -116,11 +118,14 @@ describe('emitted backup files (fleet fixture)', () => {
     }
   });
 
-  it('prunes the whole repository once, grouped by host and tags, after clearing stale locks, with no capability', () => {
+  it("forgets each service's snapshots with its own retention, then prunes the whole repository once, after clearing stale locks, with no capability", () => {
     const prune = stepsOf(content(files, 'systemd/system/atelier-prune.service'));
     expect(prune.pre.map((x) => x.argv)).toEqual([['restic', 'unlock']]);
+    const keep = ['--keep-last', '3', '--keep-daily', '7', '--keep-weekly', '5', '--keep-monthly', '12'];
     expect(prune.start.map((x) => x.argv)).toEqual([
-      ['restic', 'forget', '--prune', '--group-by', 'host,tags', '--keep-last', '3', '--keep-daily', '7', '--keep-weekly', '5', '--keep-monthly', '12'],
+      ['restic', 'forget', '--host', 'atelier', '--tag', 'service:indiko', '--group-by', 'host,tags', ...keep],
+      ['restic', 'forget', '--host', 'atelier', '--tag', 'service:ledger', '--group-by', 'host,tags', ...keep],
+      ['restic', 'prune'],
     ]);
     expect(prune.caps).toEqual([]);
     expect(directives(parseUnit(content(files, 'systemd/system/atelier-prune.service')), 'Service', 'TimeoutStartSec')).toEqual(['4h']);

@@ -63,6 +63,8 @@ const FORMAT_NAMES: Record<StringFormat, string> = {
   'dns-resolver': 'DNS server (an IP address, optional `:port`)',
   command: 'command line',
   glob: 'restic exclude pattern',
+  'http-url': '`http://` or `https://` URL',
+  'restic-subset': 'restic data subset (`1/5`, `5%`, `500M`)',
   'single-line': 'string (one line)',
   'data-dir': 'a folder of its own under /var/lib or /srv',
   'login-shell': 'absolute path (no `:`)',

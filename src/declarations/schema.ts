@@ -23,6 +23,8 @@ export type StringFormat =
   | 'sudoers-command'
   | 'group-name'
   | 'glob'
+  | 'http-url'
+  | 'restic-subset'
   | 'single-line';
 
 /** Context for defaults that depend on other values (`dataDir` on the name, …). */
@@ -186,6 +188,17 @@ const service = {
         postgres: { kind: 'string', nullable: true, format: 'single-line', default: null, description: 'PostgreSQL database name (pg_dump during backup)' },
         files: { kind: 'list', default: [], items: { kind: 'string', format: 'absolute-path', description: 'a path' }, description: 'Additional file paths to back up' },
         exclude: { kind: 'list', default: DEFAULT_EXCLUDES, items: { kind: 'string', format: 'glob', description: 'a glob' }, description: 'Glob patterns to exclude' },
+        schedule: { kind: 'string', nullable: true, format: 'calendar', default: null, description: "This service's backup timer (OnCalendar); null: host.backup.schedule" },
+        keep: {
+          kind: 'object',
+          description: "This service's retention; each null: host.backup.prune's",
+          fields: {
+            last: { kind: 'int', min: 0, nullable: true, default: null, description: 'restic --keep-last' },
+            daily: { kind: 'int', min: 0, nullable: true, default: null, description: 'restic --keep-daily' },
+            weekly: { kind: 'int', min: 0, nullable: true, default: null, description: 'restic --keep-weekly' },
+            monthly: { kind: 'int', min: 0, nullable: true, default: null, description: 'restic --keep-monthly' },
+          },
+        },
       },
     },
     caddy: {
@@ -318,6 +331,18 @@ const host = {
             keepMonthly: { kind: 'int', min: 0, default: 12, description: 'restic --keep-monthly' },
           },
         },
+        check: {
+          kind: 'object',
+          description: 'A scheduled `restic check --read-data-subset` of the repository',
+          fields: {
+            enable: { kind: 'bool', default: true, description: 'Emit the check timer' },
+            schedule: { kind: 'string', format: 'calendar', default: 'Wed *-*-* 05:00:00', description: 'OnCalendar of the check' },
+            randomizedDelay: { kind: 'string', format: 'timespan', default: '1h', description: 'Randomized delay' },
+            readDataSubset: { kind: 'string', format: 'restic-subset', default: '5%', description: 'restic --read-data-subset: n/t, a percentage or a size (500M)' },
+          },
+        },
+        onFailure: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Run (bash -c, as root) when a backup, prune or check fails; $1 the failed unit, $2 its last journal lines' },
+        healthcheckUrl: { kind: 'string', nullable: true, format: 'http-url', default: null, description: 'healthchecks.io-style base URL: each job pings <url>/<unit>/start, <url>/<unit>, <url>/<unit>/fail' },
       },
     },
   },

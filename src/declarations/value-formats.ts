@@ -66,6 +66,10 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
       return /^[a-z][a-z0-9_]*$/.test(value) ? null : 'must be a setting name such as api_token (lowercase letters, digits and _)';
     case 'acme-ca':
       return acmeCaProblem(value);
+    case 'http-url':
+      return httpUrlProblem(value);
+    case 'restic-subset':
+      return resticSubsetProblem(value);
     case 'dns-resolver':
       return isResolver(value) ? null : 'must be an IP address with an optional port, such as 1.1.1.1, 127.0.0.1:5353 or [2606:4700::1111]:53';
   }
@@ -82,6 +86,27 @@ function acmeCaProblem(value: string): string | null {
   }
   if (url.protocol !== 'https:') return 'must be an https:// URL (ACME runs over HTTPS only)';
   if (/[\s"'{}\\`]/.test(value)) return 'must be a URL without spaces, quotes, braces or backslashes';
+  return null;
+}
+
+/** restic check --read-data-subset: n/t with 1 <= n <= t, a percentage above 0 up to 100, or a size. */
+function resticSubsetProblem(value: string): string | null {
+  const fraction = /^(\d+)\/(\d+)$/.exec(value);
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  const ok = fraction ? Number(fraction[1]) >= 1 && Number(fraction[1]) <= Number(fraction[2]) : percent ? Number(percent[1]) > 0 && Number(percent[1]) <= 100 : /^[1-9]\d*[KMGT]?$/.test(value);
+  return ok ? null : 'must be a restic --read-data-subset: n/t (1/5), a percentage (5%) or a size (500M)';
+}
+
+/** A URL curl reads as one argument: http(s) only, nothing a unit file or a shell word could read otherwise. */
+function httpUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http:// or https:// URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http:// or https:// URL';
+  if (/[\s"'{}\\`%$]/.test(value)) return 'must be a URL without spaces, quotes, braces, backslashes, `%` or `$`';
   return null;
 }
 

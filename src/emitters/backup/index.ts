@@ -4,7 +4,9 @@
 import { hostOriginOf, originOf, type Diagnostic, type Model, type Origin, type ServiceModel } from '../../model.js';
 import { escapeText } from '../../formats/unit-file.js';
 import type { EmitResult, EmittedFile, Emitter } from '../types.js';
-import { checkService, jobFiles, planJob, type BackupJob } from './job.js';
+import { checkService as checkJob, jobFiles, planJob, type BackupJob } from './job.js';
+import { checkService, checkTimer } from './check.js';
+import { failureUnit } from './notify.js';
 import { hasData } from './layout.js';
 import { manifest } from './manifest.js';
 import { pruneService, pruneTimer } from './prune.js';
@@ -27,17 +29,30 @@ export const backupEmitter: Emitter = {
     for (const service of model.services.filter((s) => !hasData(s))) diagnostics.push(...withoutData(service));
     for (const service of [...model.services].sort(byName).filter(hasData)) {
       const job = planJob(model.host, service);
-      const problems = checkService(service, job);
+      const problems = checkJob(service, job);
       if (problems.length === 0) problems.push(...guard(originOf(service, 'data'), () => files.push(...jobFiles(model.host, service, job))));
       if (problems.length === 0) jobs.push(job);
       diagnostics.push(...problems);
     }
     // Host values were checked above: what is left to refuse here is an emitter bug, reported at `host.backup`.
     const hostOrigin = hostOriginOf(model.host, 'backup', { file: model.sources[0] ?? '<unknown>', line: 1, column: 1 });
-    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(pruneService(model), pruneTimer(model), manifest(model, jobs), ...scriptFiles([]))));
+    if (jobs.length > 0 && diagnostics.length === 0) diagnostics.push(...guard(hostOrigin, () => files.push(...hostFiles(model, jobs))));
     return { files, diagnostics };
   },
 };
+
+/** Once per host (their headers name no declaration file): prune, check, the failure unit, the manifest, the step scripts. */
+function hostFiles(model: Model, jobs: BackupJob[]): EmittedFile[] {
+  const { backup } = model.host;
+  return [
+    pruneService(model, jobs),
+    pruneTimer(model),
+    ...(backup.check.enable ? [checkService(model), checkTimer(model)] : []),
+    ...(backup.onFailure !== null ? [failureUnit(model.host)] : []),
+    manifest(model, jobs),
+    ...scriptFiles([]),
+  ];
+}
 
 /** Backup options that mean nothing without data to back up: an error, not a silent no-op. */
 function withoutData(s: ServiceModel): Diagnostic[] {
@@ -68,6 +83,8 @@ function checkHost(model: Model): Diagnostic[] {
     ['backup.randomizedDelay', host.backup.randomizedDelay],
     ['backup.prune.schedule', host.backup.prune.schedule],
     ['backup.prune.randomizedDelay', host.backup.prune.randomizedDelay],
+    ['backup.check.schedule', host.backup.check.schedule],
+    ['backup.check.randomizedDelay', host.backup.check.randomizedDelay],
   ];
   return [
     ...paths.filter(([, v]) => v !== null && (CONTROL.test(v) || !v.startsWith('/'))).map(([key]) => at(key, 'must be an absolute path without control characters')),

@@ -16,6 +16,7 @@ import { COMMENT, escapeText, renderUnit, type Directive } from '../../formats/u
 import { hashCommentHeader } from '../header.js';
 import type { EmittedFile } from '../types.js';
 import { backupUnit, SNAPSHOT_HOST, stagingDir } from './layout.js';
+import { notify } from './notify.js';
 import { step } from './scripts.js';
 import { CONTROL, lowPriority, resticEnvironment, sandbox, systemCalls, timer } from './units.js';
 
@@ -54,6 +55,17 @@ export interface BackupJob {
   hooks: BackupHook[];
   /** data.preBackup / data.postBackup, run as the service's user. */
   commands: { preBackup: string | null; postBackup: string | null };
+  /** OnCalendar of the timer: data.schedule, else the host's. */
+  schedule: string;
+  /** Retention of this service's snapshots: data.keep, each unset value the host's. */
+  keep: Retention;
+}
+
+export interface Retention {
+  last: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
 }
 
 
@@ -86,6 +98,13 @@ export function planJob(host: HostModel, s: ServiceModel): BackupJob {
     stopUnits: s.data.sqlite === null ? [] : unique([...(s.data.stopForBackup ? [`${s.name}.service`] : []), ...s.data.stopUnits]),
     hooks,
     commands: { preBackup: s.data.preBackup, postBackup: s.data.postBackup },
+    schedule: s.data.schedule ?? host.backup.schedule,
+    keep: {
+      last: s.data.keep.last ?? host.backup.prune.keepLast,
+      daily: s.data.keep.daily ?? host.backup.prune.keepDaily,
+      weekly: s.data.keep.weekly ?? host.backup.prune.keepWeekly,
+      monthly: s.data.keep.monthly ?? host.backup.prune.keepMonthly,
+    },
   };
 }
 
@@ -150,7 +169,7 @@ function jobCapabilities(job: BackupJob): string[] {
 }
 
 export function jobFiles(host: HostModel, s: ServiceModel, job: BackupJob): EmittedFile[] {
-  return [serviceUnit(host, s, job), timerUnit(host, s), filesList(job, s), excludeList(job, s)];
+  return [serviceUnit(host, s, job), timerUnit(host, s, job), filesList(job, s), excludeList(job, s)];
 }
 
 function jobSteps(host: HostModel, s: ServiceModel, job: BackupJob): Directive[] {
@@ -158,7 +177,8 @@ function jobSteps(host: HostModel, s: ServiceModel, job: BackupJob): Directive[]
   // The app's own commands get what the app gets: its user, folder and declared environment.
   const environment = [`NODE_ENV=production`, `PORT=${s.port}`, ...Object.entries(s.environment).map(([k, v]) => `${k}=${v}`)];
   const hook = (label: string, command: string) => step(host, 'runHook', label, s.name, `${s.dataDir}/app`, command, ...environment);
-  const steps: Directive[] = [['ExecStartPre', step(host, 'openRepository')]];
+  const loud = notify(host, job.unit);
+  const steps: Directive[] = [...loud.start, ['ExecStartPre', step(host, 'openRepository')]];
   if (job.commands.preBackup !== null) steps.push(['ExecStartPre', hook('pre-backup', job.commands.preBackup)]);
   if (declared.length > 0) steps.push(['ExecStartPre', step(host, 'checkPaths', ...declared)]);
   for (const h of job.hooks) {
@@ -184,6 +204,7 @@ function jobSteps(host: HostModel, s: ServiceModel, job: BackupJob): Directive[]
     steps.push([COMMENT, 'Runs even when an earlier step failed: a unit this job stopped is always started again.']);
     steps.push(['ExecStopPost', step(host, 'startUnits', host.systemctl)]);
   }
+  steps.push(...loud.finish);
   return steps;
 }
 
@@ -214,6 +235,7 @@ function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedF
         ['Description', escapeText(`restic backup of ${s.name}`)],
         ['Wants', 'network-online.target'],
         ['After', after.join(' ')],
+        ...notify(host, job.unit).unit,
       ],
     },
     { name: 'Service', directives: service },
@@ -221,8 +243,8 @@ function serviceUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedF
   return { path: `systemd/system/${backupUnit(s.name)}.service`, mode: 0o644, content, service: s.name };
 }
 
-function timerUnit(host: HostModel, s: ServiceModel): EmittedFile {
-  const content = timer(s.sources, `Schedule of the restic backup of ${s.name}`, host.backup.schedule, host.backup.randomizedDelay);
+function timerUnit(host: HostModel, s: ServiceModel, job: BackupJob): EmittedFile {
+  const content = timer(s.sources, `Schedule of the restic backup of ${s.name}`, job.schedule, host.backup.randomizedDelay);
   return { path: `systemd/system/${backupUnit(s.name)}.timer`, mode: 0o644, content, service: s.name };
 }
 

@@ -15,6 +15,7 @@ export function manifest(model: Model, jobs: BackupJob[]): EmittedFile {
     host: SNAPSHOT_HOST,
     schedule: { calendar: backup.schedule, randomizedDelay: backup.randomizedDelay },
     prune: { unit: 'atelier-prune.service', timer: 'atelier-prune.timer', calendar: backup.prune.schedule, randomizedDelay: backup.prune.randomizedDelay, groupBy: 'host,tags', keepLast: backup.prune.keepLast, keepDaily: backup.prune.keepDaily, keepWeekly: backup.prune.keepWeekly, keepMonthly: backup.prune.keepMonthly },
+    check: backup.check.enable ? { unit: 'atelier-check.service', timer: 'atelier-check.timer', calendar: backup.check.schedule, randomizedDelay: backup.check.randomizedDelay, readDataSubset: backup.check.readDataSubset } : null,
     jobs: jobs.map((j) => ({
       service: j.service,
       unit: j.unit,
@@ -30,6 +31,8 @@ export function manifest(model: Model, jobs: BackupJob[]): EmittedFile {
       stopUnits: j.stopUnits,
       hooks: j.hooks,
       commands: j.commands,
+      schedule: j.schedule,
+      keep: j.keep,
     })),
   };
   return { path: BACKUP_MANIFEST_PATH, mode: 0o644, content: `${JSON.stringify(data, null, 2)}\n` };

@@ -1,18 +1,26 @@
-// The one repository-wide prune: each service keeps its own retention, since
-// snapshots are grouped by host and tags.
+// The one repository-wide prune: one `restic forget` per service, filtered by
+// its tag, with its own retention (data.keep over the host's), then one
+// `restic prune` for the whole repository. Snapshots of a service no longer
+// declared are never forgotten here: nothing decides their retention any more.
 import type { Model } from '../../model.js';
-import { escapeExec, renderUnit } from '../../formats/unit-file.js';
+import { escapeExec, renderUnit, type Directive } from '../../formats/unit-file.js';
 import { hashCommentHeader } from '../header.js';
 import type { EmittedFile } from '../types.js';
+import type { BackupJob } from './job.js';
+import { SNAPSHOT_HOST } from './layout.js';
+import { notify } from './notify.js';
 import { lowPriority, resticEnvironment, sandbox, systemCalls, timer } from './units.js';
 
-export function pruneService(model: Model): EmittedFile {
-  const { prune } = model.host.backup;
-  const forget = [
-    'restic', 'forget', '--prune', '--group-by', 'host,tags',
-    '--keep-last', String(prune.keepLast), '--keep-daily', String(prune.keepDaily),
-    '--keep-weekly', String(prune.keepWeekly), '--keep-monthly', String(prune.keepMonthly),
-  ];
+export const PRUNE_UNIT = 'atelier-prune.service';
+
+export function pruneService(model: Model, jobs: readonly BackupJob[]): EmittedFile {
+  const loud = notify(model.host, PRUNE_UNIT);
+  // Within a service, groups stay host + tags (a service whose hooks change starts a new group, as before).
+  const forgets = jobs.map((j): Directive => ['ExecStart', escapeExec([
+    'restic', 'forget', '--host', SNAPSHOT_HOST, '--tag', `service:${j.service}`, '--group-by', 'host,tags',
+    '--keep-last', String(j.keep.last), '--keep-daily', String(j.keep.daily),
+    '--keep-weekly', String(j.keep.weekly), '--keep-monthly', String(j.keep.monthly),
+  ])]);
   const content = renderUnit(hashCommentHeader(), [
     {
       name: 'Unit',
@@ -20,6 +28,7 @@ export function pruneService(model: Model): EmittedFile {
         ['Description', 'restic forget and prune of the whole atelier repository'],
         ['Wants', 'network-online.target'],
         ['After', 'network-online.target'],
+        ...loud.unit,
       ],
     },
     {
@@ -27,10 +36,13 @@ export function pruneService(model: Model): EmittedFile {
       directives: [
         ['Type', 'oneshot'],
         ...resticEnvironment(model.host),
+        ...loud.start,
         // `restic unlock` removes only stale locks (of dead processes); a running backup keeps its lock.
         ['ExecStartPre', escapeExec(['restic', 'unlock'])],
-        // One repack a week for the whole repository; each service keeps its own retention (groups are host + tags).
-        ['ExecStart', escapeExec(forget)],
+        // Each service's own retention, then one repack for the whole repository.
+        ...forgets,
+        ['ExecStart', escapeExec(['restic', 'prune'])],
+        ...loud.finish,
         ['TimeoutStartSec', '4h'],
         ...lowPriority(),
         ...sandbox([], 'yes'),
@@ -40,7 +52,7 @@ export function pruneService(model: Model): EmittedFile {
       ],
     },
   ]);
-  return { path: 'systemd/system/atelier-prune.service', mode: 0o644, content };
+  return { path: `systemd/system/${PRUNE_UNIT}`, mode: 0o644, content };
 }
 
 export function pruneTimer(model: Model): EmittedFile {

@@ -10,6 +10,9 @@ import { hashCommentHeader } from '../header.js';
 import type { EmittedFile } from '../types.js';
 
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+/** What a failure report carries: the last lines of the log, at most healthchecks.io's body limit (100 kB) with room to spare. */
+const PING_LOG_LINES = 100;
+const PING_LOG_BYTES = 10_000;
 
 export const SCRIPTS = {
   // restic skips a missing path and still exits 0: fail first, loudly, before anything is stopped.
@@ -120,6 +123,35 @@ if [ "$missing" != 0 ]; then
   exit 1
 fi
 exec restic backup --files-from-verbatim "$paths" "$@"`,
+  // healthchecks.io's protocol: <url>/start, <url> (success), <url>/fail with
+  // the log as the body. Run as ExecStartPre=/ExecStopPost=; systemd sets
+  // SERVICE_RESULT and INVOCATION_ID, so the body is this run's journal only.
+  // A ping that cannot be sent is said in the journal and never fails the job.
+  ping: `set -u
+url=$1 event=$2
+case $event in
+  start) url=$url/start body= ;;
+  finish)
+    if [ "\${SERVICE_RESULT:-}" = success ]; then
+      body=
+    else
+      url=$url/fail
+      body=$(journalctl _SYSTEMD_INVOCATION_ID="\${INVOCATION_ID:-}" --no-pager --output=cat --lines=${PING_LOG_LINES} 2>&1 | tail -c ${PING_LOG_BYTES})
+    fi ;;
+  *) echo "unknown ping event: $event" >&2; exit 0 ;;
+esac
+if ! printf '%s' "$body" | curl --silent --show-error --fail --output /dev/null --max-time 10 --retry 3 --retry-connrefused --data-binary @- "$url"; then
+  echo "healthcheck ping to $url could not be sent (the job goes on)" >&2
+fi
+exit 0`,
+  // host.backup.onFailure: run by the OnFailure= unit with the failed unit's
+  // name and the last lines of its journal, as $1 and $2 (and in the environment).
+  onFailure: `set -u
+unit=$1 command=$2
+log=$(journalctl --unit="$unit" --no-pager --output=short-iso --lines=${PING_LOG_LINES} 2>&1 | tail -c ${PING_LOG_BYTES})
+export ATELIER_FAILED_UNIT="$unit" ATELIER_FAILED_LOG="$log"
+echo "$unit failed: running host.backup.onFailure"
+exec /bin/bash -c "$command" on-failure "$unit" "$log"`,
 } as const;
 
 /** Each step's file name: what `ps` and the journal show for the step. */
@@ -133,6 +165,8 @@ export const STEP_NAMES: Record<keyof typeof SCRIPTS, string> = {
   startUnits: 'start-units',
   runHook: 'run-hook',
   backup: 'backup',
+  ping: 'ping',
+  onFailure: 'on-failure',
 };
 
 /** Under --out; `backup` cannot be a service's name (reserved), so this folder never meets a service's own. */
