@@ -22,7 +22,14 @@ setInterval(() => insert.run(Date.now()), 3);
 Bun.serve({ port: Number(process.env.PORT), hostname: '127.0.0.1', fetch: () => new Response(String(db.query('SELECT max(id) AS n FROM rows').get().n) + '\\n') });
 `;
 
-const DECLARATION = `services:
+// Loud failures: the command records the failed unit and its journal; the healthcheck listener below records pings.
+const DECLARATION = `host:
+  backup:
+    onFailure: printf '%s\\n' "$1" >> /var/log/atelier-failed.log && printf '%s\\n' "$2" > "/var/log/atelier-failed-$1.log"
+    healthcheckUrl: http://127.0.0.1:8099/hc
+    check:
+      readDataSubset: 100%
+services:
   keeper:
     description: Bun app with SQLite and files
     runtime: bun
@@ -49,6 +56,16 @@ const DECLARATION = `services:
     data:
       postgres: ledger
 `;
+
+// A healthchecks.io stand-in on loopback: every request, its path and body, one JSON line each.
+const LISTENER = `const fs = require('node:fs');
+require('node:http').createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => { fs.appendFileSync('/var/lib/hc/pings.jsonl', JSON.stringify({ path: req.url, body }) + '\\n'); res.end('OK'); });
+}).listen(8099, '127.0.0.1');
+`;
+const pings = async () => ((await host.exec(['cat', '/var/lib/hc/pings.jsonl'])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; body: string }));
 
 const cli = (...args: string[]) => host.exec(['node', BUNDLE, ...args, '--config', DECLARATIONS], { timeoutMs: 600_000 });
 const isActive = async (unit: string) => (await host.exec(['systemctl', 'is-active', '--quiet', unit])).code === 0;
@@ -78,6 +95,9 @@ beforeAll(async () => {
   await host.run(['runuser', '-u', 'postgres', '--', 'psql', '-q', '-c', 'CREATE ROLE ledger LOGIN']);
   await host.run(['runuser', '-u', 'postgres', '--', 'psql', '-q', '-c', 'CREATE DATABASE ledger OWNER ledger']);
   await host.run(['runuser', '-u', 'postgres', '--', 'psql', '-q', '-d', 'ledger', '-c', "CREATE TABLE entries (id serial PRIMARY KEY, amount int, note text); ALTER TABLE entries OWNER TO ledger; INSERT INTO entries (amount, note) SELECT g, 'entry ' || g FROM generate_series(1, 500) g;"]);
+  fs.writeFileSync(host.path('/root/hc.js'), LISTENER);
+  await host.run(['systemd-run', '--unit=hc-listener', '--property=StateDirectory=hc', '/usr/bin/node', '/root/hc.js']);
+  await host.waitFor('the healthcheck listener', async () => (await host.exec(['curl', '-sS', 'http://127.0.0.1:8099/ready'])).code === 0, 30_000);
   const r = await host.exec(['node', BUNDLE, '--config', DECLARATIONS, '--out', '/etc', '--apply', '--no-color'], { timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`--apply failed:\n${r.stdout}${r.stderr}`);
   await host.waitFor('keeper to write rows', async () => Number((await host.exec(['curl', '-sS', 'http://127.0.0.1:3201/'])).stdout.trim()) > 0, 90_000);
@@ -185,4 +205,72 @@ describe('restore of a PostgreSQL database', () => {
     const aside = /database ledger -> database (ledger_before_restore_\w+)/.exec(r.stdout)![1];
     expect(await psql(aside, 'SELECT count(*) FROM entries')).toBe('0');
   }, 600_000);
+});
+
+describe('failure is loud: the failure command and the healthcheck hear of it', () => {
+  const failed = async (unit: string) => (await host.exec(['grep', '-qx', unit, '/var/log/atelier-failed.log'])).code === 0;
+
+  it('a backup that succeeds pings start and success', async () => {
+    const before = (await pings()).length;
+    expect((await runJob('atelier-backup-keeper.service')).code).toBe(0);
+    expect((await pings()).slice(before).map((p) => p.path)).toEqual(['/hc/atelier-backup-keeper/start', '/hc/atelier-backup-keeper']);
+  }, 300_000);
+
+  it('an unreachable repository runs the failure command and sends a failure ping with the log; the service keeps running', async () => {
+    fs.writeFileSync(host.path('/etc/atelier/restic/repository'), 'rest:http://127.0.0.1:9/\n');
+    try {
+      const before = (await pings()).length;
+      expect((await runJob('atelier-backup-keeper.service')).code).not.toBe(0);
+      await host.waitFor('the failure command', () => failed('atelier-backup-keeper.service'), 60_000);
+      expect(await host.run(['cat', '/var/log/atelier-failed-atelier-backup-keeper.service.log'])).toMatch(/connection refused/i);
+      const sent = (await pings()).slice(before);
+      expect(sent.map((p) => p.path)).toEqual(['/hc/atelier-backup-keeper/start', '/hc/atelier-backup-keeper/fail']);
+      expect(sent[1].body).toMatch(/connection refused/i);
+      console.log(`failure ping body (tail):\n${sent[1].body.split('\n').slice(-5).join('\n')}`);
+      expect(await isActive('keeper.service')).toBe(true);
+    } finally {
+      fs.writeFileSync(host.path('/etc/atelier/restic/repository'), '/var/backups/atelier-restic\n');
+    }
+  }, 300_000);
+
+  it('an unreachable healthcheck never fails the backup', async () => {
+    await host.run(['systemctl', 'stop', 'hc-listener.service']);
+    try {
+      const job = await runJob('atelier-backup-keeper.service');
+      expect(job.code, await journal('atelier-backup-keeper.service')).toBe(0);
+      expect(await journal('atelier-backup-keeper.service')).toContain('could not be sent (the job goes on)');
+    } finally {
+      await host.run(['systemd-run', '--unit=hc-listener2', '--property=StateDirectory=hc', '/usr/bin/node', '/root/hc.js']);
+      await host.waitFor('the healthcheck listener', async () => (await host.exec(['curl', '-sS', 'http://127.0.0.1:8099/ready'])).code === 0, 30_000);
+    }
+  }, 300_000);
+
+  it('the check timer\'s job passes on a good repository and fails, loudly, once a pack file is gone', async () => {
+    expect((await host.run(['systemctl', 'show', '-p', 'ActiveState', '--value', 'atelier-check.timer'])).trim()).toBe('active');
+    const good = await runJob('atelier-check.service');
+    expect(good.code, await journal('atelier-check.service')).toBe(0);
+    const pack = (await host.run('find /var/backups/atelier-restic/data -type f | sort | head -n 1')).trim();
+    await host.run(['rm', pack]);
+    const before = (await pings()).length;
+    expect((await runJob('atelier-check.service')).code).not.toBe(0);
+    await host.waitFor('the failure command', () => failed('atelier-check.service'), 60_000);
+    const sent = (await pings()).slice(before);
+    expect(sent.map((p) => p.path)).toEqual(['/hc/atelier-check/start', '/hc/atelier-check/fail']);
+    expect(sent[1].body).toContain(path.basename(pack).slice(0, 8));
+    console.log(`check failure ping body (tail):\n${sent[1].body.split('\n').slice(-6).join('\n')}`);
+  }, 600_000);
+
+  it('the restic units keep their exposure on the host with notification on (systemd-analyze security)', async () => {
+    const scores: Record<string, number> = {};
+    for (const unit of ['atelier-backup-keeper.service', 'atelier-backup-ledger.service', 'atelier-prune.service', 'atelier-check.service']) {
+      const out = await host.exec(['systemd-analyze', 'security', unit]);
+      scores[unit] = Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(out.stdout + out.stderr)![1]);
+    }
+    console.log(`live exposure with onFailure and healthcheckUrl: ${JSON.stringify(scores)}`);
+    // The limits of the offline measurement (test/backup.test.ts, test/backup-notify.test.ts).
+    expect(scores['atelier-backup-keeper.service']).toBeLessThanOrEqual(2.4);
+    expect(scores['atelier-backup-ledger.service']).toBeLessThanOrEqual(2.3);
+    expect(scores['atelier-prune.service']).toBeLessThanOrEqual(1.6);
+    expect(scores['atelier-check.service']).toBeLessThanOrEqual(1.6);
+  });
 });
