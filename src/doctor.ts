@@ -5,6 +5,7 @@ import { parse as parseIni } from 'ini';
 import type { CommandRunner } from './apply.js';
 import { exists, type FsLike } from './fs.js';
 import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
+import { backupHealth } from './doctor-backups.js';
 import { CADDY_LOG_DIR } from './emitters/caddy.js';
 import type { Model } from './model.js';
 import { dnsEnvironment, dnsProviderModule } from './emitters/caddy-tls.js';
@@ -41,6 +42,7 @@ export async function doctor(ctx: DoctorContext): Promise<Finding[]> {
   findings.push(...backupRepository(ctx));
   findings.push(...secretFileChecks(ctx.model, ctx.fs, ctx.root));
   findings.push(...(await gitCheck(ctx.model, ctx.run)));
+  findings.push(...(await backupHealth(ctx.model, ctx.run)));
   findings.push(...(await runtimes(ctx)));
   findings.push(await servicesGroup(ctx));
   findings.push(...hostSafety(ctx));

@@ -273,4 +273,14 @@ describe('failure is loud: the failure command and the healthcheck hear of it', 
     expect(scores['atelier-prune.service']).toBeLessThanOrEqual(1.6);
     expect(scores['atelier-check.service']).toBeLessThanOrEqual(1.6);
   });
+
+  it("doctor reports each job's last result from systemd and each service's newest snapshot against its schedule", async () => {
+    const r = await cli('doctor');
+    console.log(`$ atelier-emit doctor\n${r.stdout}`);
+    expect(r.code).toBe(1); // the check found the removed pack
+    expect(r.stdout).toMatch(/^ok {3}last run of atelier-backup-keeper\.service: success at \w+ \d{4}-\d\d-\d\d/m);
+    expect(r.stdout).toMatch(/^FAIL {2}last run of atelier-check\.service: exit-code \(exit status 1\) at /m);
+    expect(r.stdout).toMatch(/^warn {2}last run of atelier-prune\.service: has not run since boot/m);
+    expect(r.stdout).toMatch(/^ok {3}newest snapshot of keeper: \d+ (s|min) ago \(schedule 02:00\)$/m);
+  }, 120_000);
 });
