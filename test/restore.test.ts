@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { StepResult } from '../src/apply.js';
 import { restore } from '../src/restore/run.js';
 import { age, bytes } from '../src/restore/snapshots.js';
+import * as path from 'node:path';
+import { runCli } from './support/cli.js';
 import { makeHost, makeModel, makeService } from './support/model-builders.js';
 
 const SNAPSHOT = { id: 'f'.repeat(64), short_id: 'ffffffff', time: '2026-11-30T02:00:00Z', tags: ['service:app', 'type:sqlite'], paths: [] };
@@ -138,5 +140,28 @@ describe('atelier-emit backups: age and size', () => {
     const now = new Date('2026-11-30T12:00:00Z');
     expect([age(now, { time: '2026-11-30T11:59:30Z' }), age(now, { time: '2026-11-30T11:00:00Z' }), age(now, { time: '2026-11-29T12:00:00Z' }), age(now, { time: '2026-11-20T12:00:00Z' })]).toEqual(['30 s ago', '60 min ago', '24 h ago', '10 d ago']);
     expect([bytes(512), bytes(2048), bytes(5 * 1024 ** 3)]).toEqual(['512 B', '2.0 KiB', '5.0 GiB']);
+  });
+});
+
+describe('the CLI subcommands', () => {
+  const ROOT = path.resolve(__dirname, '..');
+  const FLEET = 'fixtures/fleet/atelier.yaml';
+
+  it('restore: an unknown service is invalid (exit 2), nothing run', async () => {
+    const ran: string[][] = [];
+    const r = await runCli(['restore', 'nope', '--config', FLEET], { cwd: ROOT, runner: async (command) => (ran.push(command), { command, code: 0, output: '' }) });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/no enabled service named "nope"/);
+    expect(ran).toEqual([]);
+  });
+
+  it('restore --dry-run: the plan, exit 0; backups: the snapshots per service', async () => {
+    const runner = async (command: string[]) => ({ command, code: 0, output: command.includes('stats') ? '{"total_size":2048}' : JSON.stringify([{ ...SNAPSHOT, tags: ['service:indiko'] }]) });
+    const dry = await runCli(['restore', 'indiko', '--config', FLEET, '--dry-run'], { cwd: ROOT, runner });
+    expect(dry.code, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/^restore of indiko \(in place\):/);
+    const listed = await runCli(['backups', '--config', FLEET], { cwd: ROOT, runner });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^indiko: 1 snapshot\n {2}ffffffff {2}2026-11-30 02:00:00 +\d+ (s|min|h|d) ago +2\.0 KiB\nledger: no snapshot\n$/);
   });
 });
