@@ -28,7 +28,7 @@ const DECLARATION = `host:
     onFailure: printf '%s\\n' "$1" >> /var/log/atelier-failed.log && printf '%s\\n' "$2" > "/var/log/atelier-failed-$1.log"
     healthcheckUrl: http://127.0.0.1:8099/hc
     check:
-      readDataSubset: 100%
+      readDataSubset: 1/2
 services:
   keeper:
     description: Bun app with SQLite and files
@@ -66,6 +66,26 @@ require('node:http').createServer((req, res) => {
 }).listen(8099, '127.0.0.1');
 `;
 const pings = async () => ((await host.exec(['cat', '/var/lib/hc/pings.jsonl'])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { path: string; body: string }));
+
+const resticAsRoot = (...args: string[]) => host.run(['env', 'RESTIC_REPOSITORY_FILE=/etc/atelier/restic/repository', 'RESTIC_PASSWORD_FILE=/etc/atelier/restic/password', 'restic', ...args]);
+/**
+ * A pack holding only file data, which --read-data-subset=1/2 does not read
+ * (restic picks bucket 1 of 2 by the ID's first byte: even ones). Its loss is
+ * found by the check's structure pass; a pack it reads would be retried for
+ * minutes first. More data is backed up until such a pack exists.
+ */
+async function dataPackOutsideSubset(): Promise<string> {
+  for (let round = 0; round < 6; round++) {
+    for (const index of (await resticAsRoot('list', 'index')).trim().split('\n')) {
+      const packs = JSON.parse(await resticAsRoot('cat', 'index', index)).packs as { id: string; blobs: { type: string }[] }[];
+      const found = packs.find((p) => parseInt(p.id.slice(0, 2), 16) % 2 === 1 && p.blobs.every((b) => b.type === 'data'));
+      if (found) return `/var/backups/atelier-restic/data/${found.id.slice(0, 2)}/${found.id}`;
+    }
+    await host.run(`head -c 300000 /dev/urandom > /srv/keeper-media/covers/random-${round}`);
+    await host.run(['systemctl', 'start', '--wait', 'atelier-backup-keeper.service'], { timeoutMs: 300_000 });
+  }
+  throw new Error('no data pack outside the check subset after six backups');
+}
 
 const cli = (...args: string[]) => host.exec(['node', BUNDLE, ...args, '--config', DECLARATIONS], { timeoutMs: 600_000 });
 const isActive = async (unit: string) => (await host.exec(['systemctl', 'is-active', '--quiet', unit])).code === 0;
@@ -249,7 +269,7 @@ describe('failure is loud: the failure command and the healthcheck hear of it', 
     expect((await host.run(['systemctl', 'show', '-p', 'ActiveState', '--value', 'atelier-check.timer'])).trim()).toBe('active');
     const good = await runJob('atelier-check.service');
     expect(good.code, await journal('atelier-check.service')).toBe(0);
-    const pack = (await host.run('find /var/backups/atelier-restic/data -type f | sort | head -n 1')).trim();
+    const pack = await dataPackOutsideSubset();
     await host.run(['rm', pack]);
     const before = (await pings()).length;
     expect((await runJob('atelier-check.service')).code).not.toBe(0);
@@ -278,9 +298,9 @@ describe('failure is loud: the failure command and the healthcheck hear of it', 
     const r = await cli('doctor');
     console.log(`$ atelier-emit doctor\n${r.stdout}`);
     expect(r.code).toBe(1); // the check found the removed pack
-    expect(r.stdout).toMatch(/^ok {3}last run of atelier-backup-keeper\.service: success at \w+ \d{4}-\d\d-\d\d/m);
+    expect(r.stdout).toMatch(/^ok {4}last run of atelier-backup-keeper\.service: success at \w+ \d{4}-\d\d-\d\d/m);
     expect(r.stdout).toMatch(/^FAIL {2}last run of atelier-check\.service: exit-code \(exit status 1\) at /m);
     expect(r.stdout).toMatch(/^warn {2}last run of atelier-prune\.service: has not run since boot/m);
-    expect(r.stdout).toMatch(/^ok {3}newest snapshot of keeper: \d+ (s|min) ago \(schedule 02:00\)$/m);
+    expect(r.stdout).toMatch(/^ok {4}newest snapshot of keeper: \d+ (s|min) ago \(schedule 02:00\)$/m);
   }, 120_000);
 });
