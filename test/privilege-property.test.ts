@@ -55,6 +55,8 @@ function stringFor(field: Extract<Field, { kind: 'string' }>): fc.Arbitrary<stri
     case 'setting-name': return mostly(['api_token', 'server'], GENERIC);
     case 'acme-ca': return mostly(['production', 'staging'], ['http://x', ...GENERIC]);
     case 'dns-resolver': return mostly(['1.1.1.1', '127.0.0.1:5353'], GENERIC);
+    case 'http-url': return mostly(['https://hc-ping.com/key'], ['ftp://x', 'http://x/%n', ...GENERIC]);
+    case 'restic-subset': return mostly(['5%', '1/5', '500M'], ['0/5', '101%', ...GENERIC]);
     default: return mostly(['x', 'sleep 1', 'a b'], GENERIC);
   }
 }
