@@ -36,7 +36,8 @@ export function notify(host: HostModel, unit: string): Notify {
 /**
  * Runs host.backup.onFailure as root, as an administrator's own command would
  * run (mail, a chat webhook): it may need the network and write a spool, so
- * only the kernel, devices and /usr, /boot, /etc are protected.
+ * only the kernel, devices and /usr, /boot, /etc are protected (a JIT
+ * runtime may run it: MemoryDenyWriteExecute= stays off).
  */
 export function failureUnit(host: HostModel): EmittedFile {
   const script = escapeExec([path.posix.join(host.sysconfdir, SCRIPTS_DIR, STEP_NAMES.onFailure)]);
@@ -57,6 +58,15 @@ export function failureUnit(host: HostModel): EmittedFile {
         ['ProtectKernelTunables', 'yes'],
         ['ProtectKernelModules', 'yes'],
         ['ProtectControlGroups', 'yes'],
+        ['ProtectKernelLogs', 'yes'],
+        ['ProtectClock', 'yes'],
+        ['ProtectHostname', 'yes'],
+        ['RestrictNamespaces', 'yes'],
+        ['RestrictRealtime', 'yes'],
+        ['RestrictSUIDSGID', 'yes'],
+        ['LockPersonality', 'yes'],
+        ['SystemCallArchitectures', 'native'],
+        ['RestrictAddressFamilies', 'AF_UNIX AF_INET AF_INET6'],
       ],
     },
   ]);
