@@ -110,7 +110,7 @@ beforeAll(async () => {
   fs.writeFileSync(host.path(`${DECLARATIONS}/apps.yaml`), DECLARATION);
   fs.mkdirSync(host.path('/etc/atelier/restic'), { recursive: true });
   fs.writeFileSync(host.path('/etc/atelier/restic/repository'), '/var/backups/atelier-restic\n');
-  fs.writeFileSync(host.path('/etc/atelier/restic/password'), 'restore-test-password\n');
+  fs.writeFileSync(host.path('/etc/atelier/restic/password'), 'restore-test-password\n', { mode: 0o600 });
   await host.run(['systemctl', 'start', 'postgresql.service']);
   await host.run(['runuser', '-u', 'postgres', '--', 'psql', '-q', '-c', 'CREATE ROLE ledger LOGIN']);
   await host.run(['runuser', '-u', 'postgres', '--', 'psql', '-q', '-c', 'CREATE DATABASE ledger OWNER ledger']);
@@ -297,7 +297,8 @@ describe('failure is loud: the failure command and the healthcheck hear of it', 
   it("doctor reports each job's last result from systemd and each service's newest snapshot against its schedule", async () => {
     const r = await cli('doctor');
     console.log(`$ atelier-emit doctor\n${r.stdout}`);
-    expect(r.code).toBe(1); // the check found the removed pack
+    expect(r.code).toBe(1); // the check found the removed pack: the only failure
+    expect(r.stdout).toContain('doctor: 1 problem to fix.');
     expect(r.stdout).toMatch(/^ok {4}last run of atelier-backup-keeper\.service: success at \w+ \d{4}-\d\d-\d\d/m);
     expect(r.stdout).toMatch(/^FAIL {2}last run of atelier-check\.service: exit-code \(exit status 1\) at /m);
     expect(r.stdout).toMatch(/^warn {2}last run of atelier-prune\.service: has not run since boot/m);
