@@ -22,7 +22,7 @@ services:
     domain: web.example.com
     port: 3000
     repository: https://example.com/web.git
-    secretsFile: /etc/atelier/secrets/web.env
+    secretsFile: /etc/web/secrets.env
     data:
       files: [/var/lib/web/data]
 `;
@@ -38,13 +38,13 @@ const inRoot = (root: string, fix: string) => fix.replace(/ (\/etc\/\S+)/g, (_m,
 describe('doctor: secret files', () => {
   it('each secret missing is a failure whose command creates it as doctor then accepts it', async () => {
     const root = temp('doctor-secrets');
-    for (const dir of ['etc/caddy', 'etc/atelier/restic', 'etc/atelier/secrets']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+    for (const dir of ['etc/caddy', 'etc/atelier/restic', 'etc/web']) fs.mkdirSync(path.join(root, dir), { recursive: true });
     fs.writeFileSync(path.join(root, 'etc/atelier/restic/repository'), '/var/backups/restic\n');
     const first = await doctor({ model, run: runner(), fs, root });
     const secrets = first.filter((f) => f.check.startsWith('secret ') || f.check === 'restic password');
     expect(secrets.map((f) => [f.check, f.level])).toEqual([
       ['restic password', 'fail'],
-      ['secret /etc/atelier/secrets/web.env', 'fail'],
+      ['secret /etc/web/secrets.env', 'fail'],
       ['secret /etc/atelier/restic/env', 'fail'],
     ]);
     // Caddy's file is read by the sites (the DNS token): its absence is the "caddy environment" check's failure, said once.
@@ -57,7 +57,7 @@ describe('doctor: secret files', () => {
     const second = await doctor({ model, run: runner(), fs, root });
     const after = second.filter((f) => f.check.startsWith('secret ') || f.check === 'restic password');
     expect(after.map((f) => [f.check, f.level, f.detail])).toEqual([
-      ['secret /etc/atelier/secrets/web.env', 'ok', 'mode 0600, owner root'],
+      ['secret /etc/web/secrets.env', 'ok', 'mode 0600, owner root'],
       ['secret /etc/caddy/token.env', 'ok', 'mode 0600, owner root'],
       ['secret /etc/atelier/restic/env', 'ok', 'mode 0600, owner root'],
       ['secret /etc/atelier/restic/password', 'ok', 'mode 0600, owner root'],
@@ -66,12 +66,12 @@ describe('doctor: secret files', () => {
 
   it('a world-readable secret, a group-writable one or one not owned by root fails; 0640 root-owned passes', async () => {
     const root = temp('doctor-modes');
-    const file = path.join(root, 'etc/atelier/secrets/web.env');
+    const file = path.join(root, 'etc/web/secrets.env');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, 'TOKEN=x\n');
-    const finding = async () => (await doctor({ model, run: runner(), fs, root })).find((f) => f.check === 'secret /etc/atelier/secrets/web.env')!;
+    const finding = async () => (await doctor({ model, run: runner(), fs, root })).find((f) => f.check === 'secret /etc/web/secrets.env')!;
     fs.chmodSync(file, 0o644);
-    expect(await finding()).toMatchObject({ level: 'fail', detail: expect.stringContaining('mode 0644 lets every user read it'), fix: 'chown root:root /etc/atelier/secrets/web.env && chmod 0600 /etc/atelier/secrets/web.env' });
+    expect(await finding()).toMatchObject({ level: 'fail', detail: expect.stringContaining('mode 0644 lets every user read it'), fix: 'chown root:root /etc/web/secrets.env && chmod 0600 /etc/web/secrets.env' });
     fs.chmodSync(file, 0o660);
     expect((await finding()).detail).toContain('lets its group change it');
     fs.chmodSync(file, 0o640);

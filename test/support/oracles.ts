@@ -63,7 +63,9 @@ export async function freePort(): Promise<number> {
  */
 export function installEmitted(root: string, texts: DeclarationText[]): string {
   const sysconfdir = path.join(root, 'etc');
-  const files = emitTexts([...texts, { file: 'test-sysconfdir.yaml', text: `host:\n  sysconfdir: ${sysconfdir}\n` }]);
+  // Named as the CLI names them (relative to the folder they share: a fixture's files are in one), so headers read as in the golden trees.
+  const local = texts.map((t) => ({ file: path.posix.basename(t.file), text: t.text }));
+  const files = emitTexts([...local, { file: 'test-sysconfdir.yaml', text: `host:\n  sysconfdir: ${sysconfdir}\n` }]);
   writeFiles(sysconfdir, files);
   return `import ${sysconfdir}/caddy/atelier.caddy`;
 }
