@@ -7,6 +7,7 @@ import { COMMENT, escapeEnvironment, escapeText, escapeWord, renderUnit, type Di
 import { ISOLATION, RESTRICTIONS } from '../hardening.js';
 import { hashCommentHeader } from '../header.js';
 import { LOCAL_REPOSITORY_ROOT, RESTIC_CACHE } from './layout.js';
+import { notify } from './notify.js';
 
 // eslint-disable-next-line no-control-regex
 export const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
@@ -92,5 +93,36 @@ export function timer(sources: readonly string[], description: string, calendar:
       ],
     },
     { name: 'Install', directives: [['WantedBy', 'timers.target']] },
+  ]);
+}
+
+/**
+ * A repository-wide job (prune, check): its own steps between the pings, with
+ * what both share: the repository's environment, a low priority, the whole
+ * system read-only and no capability at all (it reads and writes only the
+ * repository and restic's cache, which root owns).
+ */
+export function repositoryJob(host: HostModel, unit: string, description: string, steps: Directive[], timeout: string): string {
+  const loud = notify(host, unit);
+  return renderUnit(hashCommentHeader(), [
+    {
+      name: 'Unit',
+      directives: [['Description', description], ['Wants', 'network-online.target'], ['After', 'network-online.target'], ...loud.unit],
+    },
+    {
+      name: 'Service',
+      directives: [
+        ['Type', 'oneshot'],
+        ...resticEnvironment(host),
+        ...loud.start,
+        ...steps,
+        ...loud.finish,
+        ['TimeoutStartSec', timeout],
+        ...lowPriority(),
+        ...sandbox([], 'yes'),
+        ['CapabilityBoundingSet', ''],
+        ...systemCalls(false),
+      ],
+    },
   ]);
 }
