@@ -25,7 +25,7 @@ function setup() {
   return { decl, out, systemd, apply, check, declare };
 }
 
-const UNITS = 'atelier-backup-myapp.timer atelier-prune.timer caddy.service myapp.service';
+const UNITS = 'atelier-backup-myapp.timer atelier-check.timer atelier-prune.timer caddy.service myapp.service';
 
 describe('--apply converges every run', () => {
   it('first run: users, folders, reload, then every declared unit enabled and started', async () => {

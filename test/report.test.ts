@@ -99,7 +99,7 @@ describe('the markdown plan fits a pull-request comment', () => {
       expect(md.length).toBeLessThanOrEqual(65_536);
       // The host actions whole: every declared long-running unit is started, named one by one.
       const start = /^### atelier-emit plan\n\n```\nhost actions on --apply:\n  systemctl daemon-reload\n  enable and start: (.*)\n/.exec(md);
-      expect(start![1].split(' ')).toHaveLength(1000 + 500 + 1); // services, backup timers, the prune timer
+      expect(start![1].split(' ')).toHaveLength(1000 + 500 + 2); // services, backup timers, the prune and check timers
       const files = Number(/\*\*(\d+) files: \1 create\*\*/.exec(md)![1]);
       expect(files).toBeGreaterThan(6000);
       expect(md).toMatch(new RegExp(`> \\d+ of ${files} files are not in the table; \\d+ of ${files} diffs are not shown( and one is cut)? \\(a comment holds 65,536 characters\\): the full diff is in \`plan.diff\`\\.\\n$`));
