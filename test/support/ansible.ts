@@ -78,22 +78,16 @@ export function lineChanges(before: string, after: string): { removed: string[];
   const count = (lines: string[]) => lines.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
   const ca = count(a);
   const cb = count(b);
-  const removed = a.filter((l) => {
-    const n = cb.get(l) ?? 0;
-    if (n > 0) {
-      cb.set(l, n - 1);
+  // Lines of `lines` left over once each line of the other side (counted) has cancelled one.
+  const leftOver = (lines: string[], other: Map<string, number>) =>
+    lines.filter((l) => {
+      const n = other.get(l) ?? 0;
+      if (n === 0) return true;
+      other.set(l, n - 1);
       return false;
-    }
-    return true;
-  });
-  const added = b.filter((l) => {
-    const n = ca.get(l) ?? 0;
-    if (n > 0) {
-      ca.set(l, n - 1);
-      return false;
-    }
-    return true;
-  });
+    });
+  const removed = leftOver(a, cb);
+  const added = leftOver(b, ca);
   return { removed, added };
 }
 
