@@ -5,6 +5,7 @@ import TOML from '@iarna/toml';
 import type { Diagnostic, Origin } from '../model.js';
 import type { PMap, PNode, Scalar } from './tree.js';
 import { tomlPositions } from './toml-positions.js';
+import { lineLocator, treeFromEvents } from './yaml-events.js';
 
 export const DECLARATION_EXTENSIONS = ['.yaml', '.yml', '.toml', '.json'] as const;
 
@@ -74,6 +75,12 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
       return null;
     }
   }
+  const fast = treeFromEvents(text, lineLocator(file, text), MAX_DEPTH, diagnostics);
+  return fast !== undefined ? fast : composeYaml(file, text, json, diagnostics);
+}
+
+/** The full reading: `yaml` composes a Document (every construct, its own messages and positions). */
+export function composeYaml(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in
   // either; the parser's own check compares every key with every other (quadratic in a
