@@ -51,7 +51,7 @@ export function textReport(plan: Plan, options: TextOptions): string {
   if (options.diff) {
     const diffs = plan.files.filter((f) => isChange(f.action) || (f.action === 'conflict' && f.current !== null && f.desired !== null));
     if (diffs.length > 0) lines.push('');
-    for (const f of diffs) lines.push(colorDiff(unifiedDiff(f), paint));
+    for (const f of diffs) lines.push(colorDiff(unifiedDiff(f), paint, options.color));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -69,11 +69,13 @@ export function unifiedDiff(file: PlannedFile): string {
 
 function wholeFilePatch(oldName: string, newName: string, sign: '+' | '-', content: string): string {
   if (content === '') return `--- ${oldName}\n+++ ${newName}`;
-  const lines = content.endsWith('\n') ? content.slice(0, -1).split('\n') : content.split('\n');
-  const range = sign === '+' ? `-0,0 +1,${lines.length}` : `-1,${lines.length} +0,0`;
-  const body = lines.map((l) => `${sign}${l}`);
-  if (!content.endsWith('\n') && content !== '') body.push('\\ No newline at end of file');
-  return [`--- ${oldName}`, `+++ ${newName}`, `@@ ${range} @@`, ...body].join('\n');
+  // One pass over the text, no array of lines: a fleet's dry run shows thousands of new files.
+  const body = content.endsWith('\n') ? content.slice(0, -1) : content;
+  let count = 1;
+  for (let i = body.indexOf('\n'); i !== -1; i = body.indexOf('\n', i + 1)) count++;
+  const range = sign === '+' ? `-0,0 +1,${count}` : `-1,${count} +0,0`;
+  const noNewline = content.endsWith('\n') ? '' : '\n\\ No newline at end of file';
+  return `--- ${oldName}\n+++ ${newName}\n@@ ${range} @@\n${sign}${body.replaceAll('\n', `\n${sign}`)}${noNewline}`;
 }
 
 export interface JsonFile {
@@ -169,7 +171,8 @@ function painter(color: boolean): (style: Style, text: string) => string {
   return color ? (style, text) => `\u001b[${CODES[style]}m${text}\u001b[0m` : (_style, text) => text;
 }
 
-function colorDiff(patch: string, paint: (style: Style, text: string) => string): string {
+function colorDiff(patch: string, paint: (style: Style, text: string) => string, color: boolean): string {
+  if (!color) return patch;
   return patch
     .split('\n')
     .map((line) => {

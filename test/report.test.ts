@@ -7,7 +7,7 @@ const file = (over: Partial<PlannedFile>): PlannedFile => ({ path: 'systemd/syst
 const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} }, aheadState: { files: {} }, pending: null });
 
 describe('unified diffs', () => {
-  it.each(['a\nb\n', 'x\n', 'no newline', 'a\n\nb\n', ''])('a whole-file create or delete reads exactly as the diff package writes it (%j)', (content) => {
+  it.each(['a\nb\n', 'x\n', 'no newline', 'a\n\nb\n', '', '\n', 'a\nno newline'])('a whole-file create or delete reads exactly as the diff package writes it (%j)', (content) => {
     const reference = (a: string, b: string, from: string, to: string) => {
       const p = createTwoFilesPatch(a, b, from, to, undefined, undefined, { context: 3 });
       return p.slice(p.indexOf('---')).replace(/\n$/, '');
