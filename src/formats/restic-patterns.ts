@@ -40,9 +40,10 @@ function splitNegation(pattern: string): { negated: boolean; glob: string } {
 /** The first declared pattern that leaves `target` excluded, or null when restic keeps it. */
 export function excludingPattern(patterns: readonly string[], target: string): string | null {
   let excludedBy: string | null = null;
+  const components = ['/', ...target.split('/').filter(Boolean)];
   for (const pattern of patterns) {
     const { negated, glob } = splitNegation(pattern);
-    if (!matches(compiledPattern(glob), ['/', ...target.split('/').filter(Boolean)])) continue;
+    if (!matches(compiledPattern(glob), components)) continue;
     excludedBy = negated ? null : (excludedBy ?? pattern);
   }
   return excludedBy;
@@ -67,11 +68,14 @@ function patternParts(glob: string): string[] {
   return parts;
 }
 
-type Part = RegExp | '**' | '/';
+/** A component matcher: `**`, the anchoring `/`, a RegExp, or a literal (no glob character: compared as text). */
+type Part = RegExp | '**' | '/' | { literal: string };
 
 /** Go's filepath.Match for one component, as a RegExp; throws where Go returns ErrBadPattern. */
 function componentRegExp(part: string): Part {
   if (part === '**' || part === '/') return part;
+  // Most patterns name paths (a service's live database files): no RegExp to build or run.
+  if (!/[*?[\\]/.test(part)) return { literal: part };
   const chars = [...part];
   let re = '';
   for (let i = 0; i < chars.length; i++) {
@@ -133,7 +137,7 @@ function matches(pattern: Part[], components: string[]): boolean {
   const first = anchored ? 0 : 1;
   const last = anchored ? 0 : components.length - pattern.length;
   for (let offset = last; offset >= first; offset--) {
-    if (pattern.every((p, i) => (p === '/' ? components[offset + i] === '/' : p !== '**' && p.test(components[offset + i])))) return true;
+    if (pattern.every((p, i) => (p === '/' ? components[offset + i] === '/' : p !== '**' && (p instanceof RegExp ? p.test(components[offset + i]) : p.literal === components[offset + i])))) return true;
   }
   return false;
 }
