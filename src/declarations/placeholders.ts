@@ -87,11 +87,23 @@ export class PlaceholderResolver {
 /** Replaces placeholders in every string inside `value` (in place for containers); returns the new value. */
 export function resolveDeep(value: unknown, path: string, resolver: PlaceholderResolver): unknown {
   if (typeof value === 'string') return resolver.resolve(value, path) ?? value;
-  if (Array.isArray(value)) return value.map((item, i) => resolveDeep(item, `${path}.${i}`, resolver));
+  if (Array.isArray(value)) return value.map((item, i) => (isPlain(item) ? item : resolveDeep(item, `${path}.${i}`, resolver)));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: resolveDeep(v, path ? `${path}.${k}` : k, resolver), enumerable: true, writable: true, configurable: true });
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      // The path is built only where a message could need it: most values hold no placeholder.
+      const resolved = isPlain(v) ? v : resolveDeep(v, path ? `${path}.${k}` : k, resolver);
+      // defineProperty only for `__proto__`, which an assignment would take for the prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: resolved, enumerable: true, writable: true, configurable: true });
+      else out[k] = resolved;
+    }
     return out;
   }
   return value;
+}
+
+/** A value with nothing to resolve: not a container, not a string holding `${`. */
+function isPlain(v: unknown): boolean {
+  return typeof v === 'string' ? !v.includes('${') : v === null || typeof v !== 'object';
 }
