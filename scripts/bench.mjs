@@ -1,11 +1,14 @@
 // npm run bench [-- --write] [--runs N] [--sizes 1,100,1000,10000]
 // Whole-process timings of the bundled CLI on synthetic fleets, against the
-// floor (`node -e 0`) and a peer doing the nearest job (`foreman export systemd`).
-// With --write, the table goes to docs/benchmarks.md.
+// floor (`node -e 0`), a bare durable-write loop (scripts/bench-bare-write.mjs)
+// and a peer doing the nearest job (`foreman export systemd`, when installed);
+// then a CPU profile of the 1,000-service dry run, by source module.
+// With --write, the tables go to docs/benchmarks.md (between its markers).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { profileByModule } from './lib/profile.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
@@ -17,6 +20,8 @@ const RUNS = Number(option('--runs', '5'));
 const SIZES = option('--sizes', '1,100,1000,10000').split(',').map(Number);
 const WRITE = args.includes('--write');
 const CLI = path.join(ROOT, 'bin/atelier-emit.js');
+const BARE = path.join(ROOT, 'scripts/bench-bare-write.mjs');
+const SEED = path.join(ROOT, 'fixtures/seed/atelier.yaml');
 
 execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { stdio: 'inherit' });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
@@ -54,27 +59,47 @@ function measure(argv, env = {}) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+const hasForeman = () => spawnSync('foreman', ['version'], { encoding: 'utf8' }).status === 0;
+const cli = (config, out, ...flags) => [process.execPath, CLI, '--config', config, '--out', out, '--json', ...flags];
 
-function hasForeman() {
-  return spawnSync('foreman', ['version'], { encoding: 'utf8' }).status === 0;
+// Each round runs every measured command once, in the same minute: ratios compare like with like on a busy machine.
+const floorRuns = [];
+const seedRuns = { write: [], dryRun: [] };
+for (let r = 0; r < RUNS; r++) {
+  floorRuns.push(measure([process.execPath, '-e', '0']).ms);
+  const out = path.join(work, `seed${r}`);
+  seedRuns.dryRun.push(measure(cli(SEED, out, '--dry-run')).ms);
+  seedRuns.write.push(measure(cli(SEED, out)).ms);
+  fs.rmSync(out, { recursive: true, force: true });
 }
+const floor = median(floorRuns);
+const seed = { write: median(seedRuns.write), dryRun: median(seedRuns.dryRun) };
 
-const floor = median(Array.from({ length: RUNS }, () => measure([process.execPath, '-e', '0']).ms));
 const peerAvailable = hasForeman();
 const rows = [];
 for (const n of SIZES) {
   const dir = path.join(work, `n${n}`);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'atelier.yaml'), declarations(n));
+  const config = path.join(dir, 'atelier.yaml');
+  fs.writeFileSync(config, declarations(n));
   fs.writeFileSync(path.join(dir, 'Procfile'), procfile(n));
+  const dry = [];
   const first = [];
   const second = [];
+  const bare = [];
   for (let r = 0; r < RUNS; r++) {
     const out = path.join(dir, `out${r}`);
-    const argv = [process.execPath, CLI, '--config', path.join(dir, 'atelier.yaml'), '--out', out, '--json'];
-    first.push(measure(argv, { ATELIER_EMIT_PROFILE: '1' }));
-    second.push(measure(argv, { ATELIER_EMIT_PROFILE: '1' }));
+    dry.push(measure(cli(config, out, '--dry-run'), { ATELIER_EMIT_PROFILE: '1' }));
+    first.push(measure(cli(config, out), { ATELIER_EMIT_PROFILE: '1' }));
+    second.push(measure(cli(config, out), { ATELIER_EMIT_PROFILE: '1' }));
+    // The same files (paths, sizes, modes) with the same durability, by a loop that does nothing else.
+    const bareOut = path.join(dir, `bare${r}`);
+    const shape = path.join(dir, `shape${r}.json`);
+    execFileSync(process.execPath, [BARE, '--from', out, '--save-shape', shape], { stdio: 'ignore' });
+    bare.push(measure([process.execPath, BARE, '--shape', shape, '--to', bareOut, '--sync-after']).ms);
     fs.rmSync(out, { recursive: true, force: true });
+    fs.rmSync(bareOut, { recursive: true, force: true });
   }
   let peer = null;
   if (peerAvailable) {
@@ -87,43 +112,81 @@ for (const n of SIZES) {
     peer = median(runs);
   }
   const phaseNames = ['load', 'validate', 'render', 'plan', 'write'];
-  const phases = Object.fromEntries(phaseNames.map((p) => [p, median(first.map((m) => m.phases[p] ?? 0))]));
+  const phasesOf = (ms) => Object.fromEntries(phaseNames.map((p) => [p, median(ms.map((m) => m.phases[p] ?? 0))]));
   rows.push({
     n,
+    dry: median(dry.map((m) => m.ms)),
     first: median(first.map((m) => m.ms)),
     second: median(second.map((m) => m.ms)),
-    rssMb: Math.max(...first.map((m) => m.rssKb)) / 1024,
-    phases,
+    bare: median(bare),
+    rssMb: Math.max(...[...first, ...second].map((m) => m.rssKb)) / 1024,
+    phases: phasesOf(first),
+    secondPhases: phasesOf(second),
     peer,
   });
   console.error(`N=${n} done`);
 }
+
+// Where a dry run of 1,000 services spends its time, by source module.
+const profileConfig = path.join(work, 'profile.yaml');
+fs.writeFileSync(profileConfig, declarations(1000));
+const profile = profileByModule(ROOT, work, [profileConfig, path.join(work, 'profile-out')]);
 fs.rmSync(work, { recursive: true, force: true });
 
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const byN = (n) => rows.find((r) => r.n === n);
+const targets = [];
+const target = (name, met, figure) => targets.push(`- ${met === null ? '(not measured)' : met ? '**met**' : '**not met**'}: ${name}: ${figure}`);
+const r1000 = byN(1000);
+const r10000 = byN(10000);
+target('`--dry-run` of 1,000 services ≤ 0.4 s', r1000 ? r1000.dry <= 400 : null, r1000 ? fmt(r1000.dry) : 'n/a');
+target('a write of 1,000 services ≤ 1.2× the bare durable-write loop', r1000 ? r1000.first <= 1.2 * r1000.bare : null, r1000 ? `${ratio(r1000.first, r1000.bare)} (${fmt(r1000.first)} against ${fmt(r1000.bare)})` : 'n/a');
+target('a second run over an unchanged tree of 10,000 services ≤ 2 s', r10000 ? r10000.second <= 2000 : null, r10000 ? fmt(r10000.second) : 'n/a');
+target('the seed example ≤ 1.5× `node -e 0`', seed.write <= 1.5 * floor, `${ratio(seed.write, floor)} (${fmt(seed.write)} against ${fmt(floor)}; its dry run ${ratio(seed.dryRun, floor)})`);
+target('peak memory at 10,000 services ≤ 512 MB', r10000 ? r10000.rssMb <= 512 : null, r10000 ? `${r10000.rssMb.toFixed(0)} MB` : 'n/a');
+
 const table = [
-  `Floor \`node -e 0\`: ${fmt(floor)} (median of ${RUNS}). Peer: ${peerAvailable ? '`foreman export systemd` (Debian ruby-foreman) on a Procfile with N processes' : 'foreman not installed (apt install ruby-foreman)'}.`,
+  `Floor \`node -e 0\`: ${fmt(floor)}. Seed example (\`fixtures/seed/atelier.yaml\`, one service) into an empty folder: ${fmt(seed.write)} (${ratio(seed.write, floor)} the floor); its dry run ${fmt(seed.dryRun)} (${ratio(seed.dryRun, floor)}). Medians of ${RUNS}.`,
   '',
-  '| N services | first run | × floor | second run (unchanged) | peak RSS | load | validate | render | plan | write | foreman export | ours ÷ foreman |',
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  row(['N services', 'dry run', 'first run (write)', 'bare write loop', 'write ÷ bare', 'second run (unchanged)', 'peak RSS', 'load', 'validate', 'render', 'plan', 'write', 'foreman export']),
+  row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ...rows.map((r) =>
-    [
+    row([
       r.n.toLocaleString('en'),
+      fmt(r.dry),
       fmt(r.first),
-      `${(r.first / floor).toFixed(2)}×`,
+      fmt(r.bare),
+      ratio(r.first, r.bare),
       fmt(r.second),
       `${r.rssMb.toFixed(0)} MB`,
       ...['load', 'validate', 'render', 'plan', 'write'].map((p) => fmt(r.phases[p])),
       r.peer === null ? 'n/a' : fmt(r.peer),
-      r.peer === null ? 'n/a' : `${(r.first / r.peer).toFixed(2)}`,
-    ].join(' | ').replace(/^/, '| ').replace(/$/, ' |'),
+    ]),
   ),
+  '',
+  'Phases are those of the first run (a write); the second run over the unchanged tree spends, at the largest N:',
+  ...(rows.length > 0 ? [`${Object.entries(rows.at(-1).secondPhases).map(([p, ms]) => `${p} ${fmt(ms)}`).join(', ')}.`] : []),
+  '',
+  '### Targets (issue 19)',
+  '',
+  ...targets,
+  '',
+  '### Where a dry run of 1,000 services spends its CPU time',
+  '',
+  `One run of \`--dry-run\` with \`node --cpu-prof\` on an unminified build of the same sources (the module of each sample is known); self time by module, ${fmt(profile.total)} sampled in all:`,
+  '',
+  row(['where', 'self time', 'share']),
+  row(['---', '---:', '---:']),
+  ...profile.rows.map((p) => row([p.name, fmt(p.ms), `${((p.ms / profile.total) * 100).toFixed(1)} %`])),
 ];
-const big = rows.find((r) => r.n === 10000);
-const thousand = rows.find((r) => r.n === 1000);
-if (big && thousand) table.push('', `Growth 1,000 → 10,000: ${(big.first / thousand.first).toFixed(1)}× (bar: ≤ 12×).`);
 const text = table.join('\n');
 console.log(text);
 if (WRITE) {
-  const doc = `# Benchmarks\n\nMeasured on this project's machine (2 cores, Debian 12, Node ${process.version}) with:\n\n\`\`\`sh\nnpm run bench -- --write\n\`\`\`\n\nEach figure is the median of ${RUNS} whole-process runs of the bundled CLI (\`bin/atelier-emit.js\`) writing into a fresh temporary folder; "second run" runs again over the tree the first one wrote (nothing changes). Phase times come from \`ATELIER_EMIT_PROFILE=1\`; peak RSS from GNU time.\n\n${text}\n`;
-  fs.writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), doc);
+  const file = path.join(ROOT, 'docs/benchmarks.md');
+  const doc = fs.readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (!doc.includes(start) || !doc.includes(end)) throw new Error(`docs/benchmarks.md has no ${start} … ${end} markers`);
+  const stamp = `Measured ${new Date().toISOString().slice(0, 10)} on this project's machine (${os.cpus().length} cores, Node ${process.version}), while the machine was otherwise ${os.loadavg()[0] < 0.5 ? 'idle' : `loaded (load average ${os.loadavg()[0].toFixed(1)} at the end)`}.`;
+  fs.writeFileSync(file, `${doc.slice(0, doc.indexOf(start) + start.length)}\n${stamp}\n\n${text}\n${doc.slice(doc.indexOf(end))}`);
 }

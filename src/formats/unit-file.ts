@@ -33,7 +33,8 @@ export const LONG_LINE_MAX = 1024 * 1024;
 const VALUE_MAX = LONG_LINE_MAX - 64;
 
 function limit(value: string): string {
-  if (Buffer.byteLength(value) > VALUE_MAX) throw new UnsafeValueError(`this value is longer than systemd reads on one unit line (${VALUE_MAX} bytes)`);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most values need no count (Buffer.byteLength crosses into C++).
+  if (value.length * 3 > VALUE_MAX && Buffer.byteLength(value) > VALUE_MAX) throw new UnsafeValueError(`this value is longer than systemd reads on one unit line (${VALUE_MAX} bytes)`);
   return value;
 }
 
@@ -46,7 +47,7 @@ function rejectControl(value: string, what: string): void {
 
 /** `%` starts a specifier everywhere in a unit; `%%` is a literal `%`. */
 function escapeSpecifiers(value: string): string {
-  return value.replace(/%/g, '%%');
+  return value.includes('%') ? value.replaceAll('%', '%%') : value;
 }
 
 /**
@@ -98,7 +99,9 @@ export function escapeExec(argv: readonly string[], prefix = ''): string {
     if (i === 0 && word.length === 0) throw new UnsafeValueError('the program name is empty');
     // Prefixes are read before quoting: a program written `+/bin/x` or `"!x"` would run as root.
     if (i === 0 && EXEC_PREFIXES.includes(word[0])) throw new UnsafeValueError(`the program must not start with \`${word[0]}\`, which systemd reads as a command prefix`);
-    const escaped = escapeSpecifiers(word).replace(/\$/g, '$$$$');
+    const specified = escapeSpecifiers(word);
+    // `$$$$` is the replacement pattern for a literal `$$`: systemd reads `$$` as one `$`.
+    const escaped = specified.includes('$') ? specified.replaceAll('$', '$$$$') : specified;
     // A lone ";" separates commands; "\;" passes it as an argument.
     if (escaped === ';') return '\\;';
     return isBareWord(escaped) ? escaped : cQuote(escaped);
