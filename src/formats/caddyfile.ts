@@ -75,8 +75,12 @@ function isBareToken(value: string): boolean {
   return !/[{}]/.test(value.replace(PLACEHOLDER, ''));
 }
 
+const PLAIN_WORD = /^[A-Za-z0-9._:/*@+=,%-]+$/;
+
 /** One token: bare when Caddy reads it back unchanged, double-quoted otherwise. */
 export function token(value: string): string {
+  // Most tokens are words, paths, hosts and numbers: none of these characters is special to Caddy.
+  if (PLAIN_WORD.test(value) && value !== 'import') return value;
   const problem = tokenProblem(value);
   if (problem) throw new UnsafeCaddyValue(`${JSON.stringify(value)}: ${problem}`);
   return isBareToken(value) ? value : `"${value.replace(/"/g, '\\"')}"`;
