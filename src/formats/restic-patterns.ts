@@ -22,11 +22,16 @@ export const isGoSpace = (c: string): boolean => LEADING_SPACE.test(c);
 
 /** One exclude-file line that restic reads back as exactly `pattern`. */
 export function excludeLine(pattern: string): string {
-  let line = pattern.replace(/\$/g, '$$$$');
+  let line = pattern.includes('$') ? pattern.replaceAll('$', '$$$$') : pattern;
   // Leading or trailing white space would be trimmed: a one-character class keeps it.
-  line = line.replace(LEADING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join('')).replace(TRAILING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join(''));
+  // (Every Go space is a control character, the space itself, or beyond ASCII.)
+  if (mayBeSpace(line.charCodeAt(0)) || mayBeSpace(line.charCodeAt(line.length - 1))) {
+    line = line.replace(LEADING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join('')).replace(TRAILING_SPACE, (ws) => [...ws].map((c) => `[${c}]`).join(''));
+  }
   return line.startsWith('#') ? `\\${line}` : line;
 }
+
+const mayBeSpace = (code: number): boolean => code <= 0x20 || code >= 0x7f;
 
 /** A path as a pattern that matches only itself. */
 export function globEscape(p: string): string {
