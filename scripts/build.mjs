@@ -13,6 +13,38 @@ try {
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+// Dependencies most runs never call (src/lazy.ts): each is bundled apart as CommonJS text,
+// kept as a string in the one file and compiled on first use, not at every start.
+const LAZY = ['yaml', '@iarna/toml', 'diff', 'ini'];
+const lazyModules = {};
+for (const name of LAZY) {
+  const result = await build({
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: new URL('..', import.meta.url).pathname },
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    write: false,
+    legalComments: 'none',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+  });
+  lazyModules[name] = result.outputFiles[0].text;
+}
+
+/**
+ * Node's built-ins through the bundle's CommonJS `require`: an ESM `import` of one
+ * builds a facade that reads every export (fs's streams and all), at every start.
+ */
+const builtinsAsCommonJs = {
+  name: 'builtins-as-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 await build({
   entryPoints: ['src/main.ts'],
   bundle: true,
@@ -21,7 +53,8 @@ await build({
   target: 'node18',
   format: 'esm',
   outfile: 'dist/atelier-emit.mjs',
-  define: { __VERSION__: JSON.stringify(version) },
+  define: { __VERSION__: JSON.stringify(version), __LAZY_MODULES__: JSON.stringify(lazyModules) },
+  plugins: [builtinsAsCommonJs],
   // CommonJS dependencies (@iarna/toml) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   legalComments: 'none',

@@ -1,7 +1,7 @@
 // `atelier-emit doctor`: is this host ready for the tree the declarations make?
 // Each finding says what to do. Programs are asked through the injected runner.
 import * as path from 'node:path';
-import { parse as parseIni } from 'ini';
+import { lazyRequire } from './lazy.js';
 import type { CommandRunner } from './apply.js';
 import { exists, type FsLike } from './fs.js';
 import { hasData, LOCAL_REPOSITORY_ROOT } from './emitters/backup/index.js';
@@ -59,7 +59,7 @@ function hostSafety(ctx: DoctorContext): Finding[] {
 async function distribution(ctx: DoctorContext): Promise<Finding> {
   try {
     // os-release is KEY=value lines, which the ini parser reads as one section.
-    const release = parseIni(String(ctx.fs.readFileSync(path.join(ctx.root, 'etc/os-release'), 'utf8'))) as Record<string, string>;
+    const release = lazyRequire<typeof import('ini')>('ini').parse(String(ctx.fs.readFileSync(path.join(ctx.root, 'etc/os-release'), 'utf8'))) as Record<string, string>;
     return { level: 'ok', check: 'distribution', detail: release.PRETTY_NAME ?? release.ID ?? 'unknown' };
   } catch {
     return { level: 'warn', check: 'distribution', detail: 'no /etc/os-release', fix: 'nothing to do unless other checks fail' };

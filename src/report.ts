@@ -1,6 +1,6 @@
 // Turning a plan into what a person or a program reads: a summary, a unified
 // diff, or the JSON report. Pure: returns strings.
-import { createTwoFilesPatch } from 'diff';
+import { lazyRequire } from './lazy.js';
 import { activationOf, describeActivation } from './activation.js';
 import { differences, isChange, type Action, type Plan, type PlannedFile } from './plan.js';
 
@@ -62,6 +62,7 @@ export function unifiedDiff(file: PlannedFile): string {
   if (file.desired === null && file.current !== null) return wholeFilePatch(`a/${file.path}`, '/dev/null', '-', file.current);
   const oldName = file.current === null ? '/dev/null' : `a/${file.path}`;
   const newName = file.desired === null ? '/dev/null' : `b/${file.path}`;
+  const { createTwoFilesPatch } = lazyRequire<typeof import('diff')>('diff');
   const patch = createTwoFilesPatch(oldName, newName, file.current ?? '', file.desired ?? '', undefined, undefined, { context: 3 });
   // The diff package writes an "Index:"/"===" preamble; git-style output starts at ---.
   return patch.slice(patch.indexOf('---')).replace(/\n$/, '');

@@ -1,7 +1,7 @@
 // Reading declaration files (YAML, TOML, JSON) into positioned trees.
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Node as YamlNode } from 'yaml';
-import TOML from '@iarna/toml';
+import type { Node as YamlNode } from 'yaml';
+import { lazyRequire } from '../lazy.js';
 import type { Diagnostic, Origin } from '../model.js';
 import type { PMap, PNode, Scalar } from './tree.js';
 import { tomlPositions } from './toml-positions.js';
@@ -81,6 +81,7 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
 
 /** The full reading: `yaml` composes a Document (every construct, its own messages and positions). */
 export function composeYaml(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
+  const { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias } = lazyRequire<typeof import('yaml')>('yaml');
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in
   // either; the parser's own check compares every key with every other (quadratic in a
@@ -161,7 +162,7 @@ function toScalar(value: unknown): Scalar {
 function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode | null {
   let data: Record<string, unknown>;
   try {
-    data = TOML.parse(text) as Record<string, unknown>;
+    data = lazyRequire<typeof import('@iarna/toml')>('@iarna/toml').parse(text) as Record<string, unknown>;
   } catch (err) {
     const e = err as { line?: number; col?: number; message?: string };
     diagnostics.push({
