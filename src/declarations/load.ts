@@ -27,14 +27,19 @@ export const MAX_ALIAS_NODES = 100_000;
 /** Parses one declaration file's text; `file` is the display name. */
 export function parseDeclaration(file: string, text: string, diagnostics: Diagnostic[]): LoadedFile {
   const ext = path.extname(file).toLowerCase();
-  // Before any parser sees it: a parser recursing into 3,000 nested brackets runs out of stack (or memory).
+  if (ext === '.toml') return { file, root: tooDeep(file, text, diagnostics) ? null : parseToml(file, text, diagnostics) };
+  return { file, root: parseYamlOrJson(file, text, ext === '.json', diagnostics) };
+}
+
+/**
+ * Before a recursive parser sees the text (the TOML parser, the composed YAML reading):
+ * one recursing into 3,000 nested brackets runs out of stack (or memory). The fast YAML
+ * reading needs no such scan: it counts its own depth and hands a deeper text over.
+ */
+function tooDeep(file: string, text: string, diagnostics: Diagnostic[]): boolean {
   const deep = flowDepthProblem(text);
-  if (deep) {
-    diagnostics.push({ file, ...deep, message: `tables or lists are nested more than ${MAX_DEPTH} deep here`, hint: 'a declaration needs a few levels; this is not one' });
-    return { file, root: null };
-  }
-  const root = ext === '.toml' ? parseToml(file, text, diagnostics) : parseYamlOrJson(file, text, ext === '.json', diagnostics);
-  return { file, root };
+  if (deep) diagnostics.push({ file, ...deep, message: `tables or lists are nested more than ${MAX_DEPTH} deep here`, hint: 'a declaration needs a few levels; this is not one' });
+  return deep !== null;
 }
 
 /**
@@ -46,20 +51,22 @@ function flowDepthProblem(text: string): { line: number; column: number } | null
   let depth = 0;
   let line = 1;
   let lineStart = 0;
+  // Character codes, not one-character strings: this loop sees every character of the file.
+  const NEWLINE = 10, DOUBLE = 34, SINGLE = 39, HASH = 35, BACKSLASH = 92, OPEN_LIST = 91, OPEN_TABLE = 123, CLOSE_LIST = 93, CLOSE_TABLE = 125;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') {
+    const c = text.charCodeAt(i);
+    if (c === NEWLINE) {
       line++;
       lineStart = i + 1;
-    } else if (c === '"' || c === "'") {
+    } else if (c === DOUBLE || c === SINGLE) {
       // Skip the string; a double-quoted one has backslash escapes. An unclosed one ends at the line (the parser reports it).
-      for (i++; i < text.length && text[i] !== c && text[i] !== '\n'; i++) if (c === '"' && text[i] === '\\') i++;
-      if (text[i] === '\n') i--;
-    } else if (c === '#') {
-      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
-    } else if (c === '[' || c === '{') {
+      for (i++; i < text.length && text.charCodeAt(i) !== c && text.charCodeAt(i) !== NEWLINE; i++) if (c === DOUBLE && text.charCodeAt(i) === BACKSLASH) i++;
+      if (text.charCodeAt(i) === NEWLINE) i--;
+    } else if (c === HASH) {
+      while (i + 1 < text.length && text.charCodeAt(i + 1) !== NEWLINE) i++;
+    } else if (c === OPEN_LIST || c === OPEN_TABLE) {
       if (++depth > MAX_DEPTH) return { line, column: i - lineStart + 1 };
-    } else if ((c === ']' || c === '}') && depth > 0) {
+    } else if ((c === CLOSE_LIST || c === CLOSE_TABLE) && depth > 0) {
       depth--;
     }
   }
@@ -76,7 +83,8 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
     }
   }
   const fast = treeFromEvents(text, lineLocator(file, text), MAX_DEPTH, diagnostics);
-  return fast !== undefined ? fast : composeYaml(file, text, json, diagnostics);
+  if (fast !== undefined) return fast;
+  return tooDeep(file, text, diagnostics) ? null : composeYaml(file, text, json, diagnostics);
 }
 
 /** The full reading: `yaml` composes a Document (every construct, its own messages and positions). */
