@@ -83,8 +83,25 @@ describe('the fast YAML reading agrees with the composed one', () => {
   });
 
   it('hands over what it does not read, so that `yaml` reports it', () => {
-    const handedOver = ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a:\nb: 1\n', '%YAML 1.1\n---\na: yes\n', 'a: 1\n---\nb: 2\n', '? [a, b]\n: 1\n', 'a: [1, 2\n', 'a:\n\t- b\n', 'a: "x" # c\nb: | # comment\n  x\n', ''];
+    const handedOver = ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a:\nb: 1\n', '%YAML 1.1\n---\na: yes\n', 'a: 1\n---\nb: 2\n', '? [a, b]\n: 1\n', 'a: [1, 2\n', 'a:\n\t- b\n', 'a: "x" # c\nb: | # comment\n  x\n', '',
+      // Found by inserting characters at random: js-yaml accepts these, `yaml` refuses them.
+      'text: |\n  hello\n\t', '\r\r\na: [1, {b: c}]\n', 'a- t: |\n  hello\n\r\t\n'];
     for (const text of handedOver) expect(bothReadings(text).fast, JSON.stringify(text)).toBeUndefined();
+  });
+
+  it('on valid documents with characters inserted at random (what the fast reading takes, `yaml` reads the same)', () => {
+    const bases = ['services:\n  app:\n    port: 8080\n    env:\n      A: "x"\n      B: 1.10\n    list:\n      - a\n      - b: c\n    text: |\n      hello\n', "a: [1, {b: c}]\nd: 'e'\n"];
+    const piece = fc.constantFrom(' ', '\t', ':', '-', '#', '"', "'", '\n', '  ', '? ', '{', '}', '[', ']', ',', '|', '>', '*', '&', '!', '%', '@', '`', 'x', ': ', '- ', '\r\n', '\r', '...', '---');
+    let reachedFast = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...bases), fc.array(fc.tuple(fc.nat(200), piece), { minLength: 1, maxLength: 3 }), (base, insertions) => {
+        let text = base;
+        for (const [at, p] of insertions) text = text.slice(0, at % (text.length + 1)) + p + text.slice(at % (text.length + 1));
+        if (expectSameReading(text)) reachedFast++;
+      }),
+      { numRuns: 3000, seed: SEED },
+    );
+    expect(reachedFast, `seed ${SEED}`).toBeGreaterThan(300);
   });
 
   it('on generated documents in every style `yaml` writes', () => {

@@ -27,6 +27,8 @@ export function lineLocator(file: string, text: string): (offset: number) => Ori
   };
 }
 
+const LONE_CR = /\r(?!\n)/;
+
 type Frame = { node: PMap; key: { name: string; at: Origin } | null; duplicate: boolean } | { node: Extract<PNode, { kind: 'list' }> };
 
 /**
@@ -35,6 +37,9 @@ type Frame = { node: PMap; key: { name: string; at: Origin } | null; duplicate: 
  * outside the subset this path reads.
  */
 export function treeFromEvents(text: string, at: (offset: number) => Origin, maxDepth: number, diagnostics: Diagnostic[]): PNode | null | undefined {
+  // Tabs and lone carriage returns are where the two parsers were seen to disagree (js-yaml
+  // accepting what `yaml` refuses): such a text is left to `yaml`.
+  if (text.includes('\t') || LONE_CR.test(text)) return undefined;
   let events: Event[];
   try {
     // Two levels short of the composed path's bound: a document near it is left to that path to judge.
