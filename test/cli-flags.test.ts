@@ -64,6 +64,23 @@ describe('--check, through the bundle', () => {
     expect(fs.readFileSync(unit, 'utf8')).toMatch(/# hand edit\n$/);
   });
 
+  it('exits 1 when an earlier --apply left its activation unfinished, or its record of it damaged (atelier/.pending.json)', () => {
+    const p = project();
+    expect(emit(p).code).toBe(0);
+    const record = path.join(p.out, 'atelier/.pending.json');
+    // As an --apply killed before its restarts leaves it (src/pending.ts).
+    fs.writeFileSync(record, JSON.stringify({ daemonReload: false, restart: ['alpha.service'], reload: [] }));
+    const unfinished = emit(p, '--check');
+    expect(unfinished.code, unfinished.stdout + unfinished.stderr).toBe(1);
+    expect(unfinished.stderr).toContain('an earlier --apply did not finish activating');
+    fs.writeFileSync(record, '{"restart": [');
+    const damaged = emit(p, '--check');
+    expect(damaged.code, damaged.stdout + damaged.stderr).toBe(1);
+    expect(damaged.stderr).toContain('atelier/.pending.json is not valid JSON');
+    fs.rmSync(record);
+    expect(emit(p, '--check').code).toBe(0);
+  });
+
   it("the CI example's drift gate (examples/ci/atelier-plan.yml, step Check) passes in sync and fails on a changed declaration or a hand-edited tree", () => {
     const workflow = fs.readFileSync(path.join(ROOT, 'examples/ci/atelier-plan.yml'), 'utf8');
     const step = /- name: Check\n\s+run: (.+)\n/.exec(workflow);
