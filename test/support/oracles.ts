@@ -31,6 +31,34 @@ export function missingProgram(program: string, pkg: string): string | null {
   return spawnSync('sh', ['-c', `command -v ${program}`]).status === 0 ? null : `${program} is not installed (apt install ${pkg})`;
 }
 
+/**
+ * What a test needs from this machine (programs, root): a reason to skip, or
+ * null. Under CI=true nothing is skipped (CI has all of it): the test runs and
+ * its `beforeAll(requirement.assert)` fails with what is missing.
+ */
+export interface Requirement {
+  missing: string | null;
+  skip: string | null;
+  /** For beforeAll: throws what is missing, so a run that cannot skip fails. */
+  assert: () => void;
+}
+
+export function requirement(...reasons: (string | null)[]): Requirement {
+  const missing = reasons.filter((r): r is string => r !== null).join('; ') || null;
+  return {
+    missing,
+    skip: missing !== null && process.env.CI !== 'true' ? missing : null,
+    assert: () => {
+      if (missing !== null) throw new Error(`cannot run here: ${missing}`);
+    },
+  };
+}
+
+export const notRoot = (why: string): string | null => (process.getuid?.() === 0 ? null : `needs root (${why})`);
+
+/** A describe title that says when, and why, its tests are skipped. */
+export const titled = (title: string, r: Requirement) => `${title}${r.skip ? ` (skipped: ${r.skip})` : ''}`;
+
 /** Throws the oracle's error: for a test that must not pass without it. */
 export function need(o: Oracle): string {
   if (!o.path) throw new Error(o.error ?? 'not built');
