@@ -2,19 +2,22 @@
 // character (JavaScript's \s, Go's unicode.IsSpace, and the format characters
 // either might be thought to include), asked of restic itself: a pattern ending
 // or starting in the character must exclude exactly the file of that name.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { excludeLine, excludeProblem, isGoSpace } from '../src/formats/restic-patterns.js';
 import { tempDirs } from './support/emit.js';
+import { missingProgram, requirement, titled } from './support/oracles.js';
 
 const temp = tempDirs();
 const CANDIDATES = [
   0x09, 0x20, 0x85, 0xa0, 0x1680, 0x180e, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x200b, 0x200c, 0x200d, 0x2028, 0x2029, 0x202f, 0x205f, 0x2060, 0x3000, 0xfeff,
 ].map((c) => String.fromCodePoint(c));
 
-describe.runIf(spawnSync('restic', ['version']).status === 0)('exclude lines, trimmed as restic trims them', () => {
+const resticHere = requirement(missingProgram('restic', 'restic'));
+describe.skipIf(resticHere.skip !== null)(titled('exclude lines, trimmed as restic trims them', resticHere), () => {
+  beforeAll(resticHere.assert);
   it('every candidate at either end of a pattern excludes exactly its own file', () => {
     const root = temp('trim');
     const names = CANDIDATES.flatMap((c, i) => [`t${i}${c}`, `${c}l${i}`]);
