@@ -245,10 +245,21 @@ describe('formatBlockContent: as caddy fmt prints it', () => {
     const sites = accepted.map((s, i) => renderCaddyfile('', [[{ name: `s${i}.test`, block: [{ name: 'reverse_proxy', args: ['localhost:1'] }, { raw: ['', ...formatBlockContent(s)] }] }]]));
     const text = sites.join('\n');
     expect(caddyFmt(text)).toBe(text);
-    const r = caddyAdapt(text);
-    // respond with arbitrary words may be refused by Caddy's respond parser; the structure is what matters.
-    if (r.status === 0) expect(hosts(r.json)).toEqual(accepted.map((_, i) => `s${i}.test`).sort());
-    else expect(r.stderr).not.toMatch(/evil|server block without any key|unrecognized directive: s\d+\.test/);
+    // Each site adapted on its own: Caddy stops at the first error, and `respond` with arbitrary words is
+    // refused by its own parser (harmless: inside the site). Every site Caddy reads serves its one host only,
+    // and enough of them are read for that to mean something.
+    let adapted = 0;
+    sites.forEach((site, i) => {
+      const r = caddyAdapt(site);
+      if (r.status !== 0) {
+        expect(r.stderr).not.toMatch(/evil|server block without any key|unrecognized directive: s\d+\.test|must be first/);
+        return;
+      }
+      expect(hosts(r.json)).toEqual([`s${i}.test`]);
+      adapted++;
+    });
+    console.log(`formatBlockContent: ${adapted} of ${accepted.length} accepted samples adapted by caddy, each to its one site (seed ${SEED})`);
+    expect(adapted).toBeGreaterThanOrEqual(accepted.length / 2);
     for (const s of accepted) {
       // Re-indenting never changes what Caddy reads.
       expect(lex(formatBlockContent(s).join('\n')).tokens.map((t) => t.text)).toEqual(lex(s).tokens.map((t) => t.text));
