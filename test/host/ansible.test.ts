@@ -113,6 +113,8 @@ describe('ansible-playbook deploying a booted host', () => {
     for (const [name, port] of [['alpha', 3301], ['beta', 3302]] as const) {
       await host.waitFor(`${name} to answer`, async () => (await curl(port)).startsWith(`hello from ${name} on node v18.`), 120_000);
       expect((await host.run(['getent', 'passwd', name])).split(':')[5]).toBe(`/var/lib/${name}`);
+      // The role activates (atelier_emit_apply defaults to true): enabled, so the app comes back after a reboot.
+      expect((await host.exec(['systemctl', 'is-enabled', `${name}.service`])).stdout.trim(), name).toBe('enabled');
     }
     expect(fs.readdirSync(host.path('/etc/atelier/declarations')).sort()).toEqual(['a', 'b']);
   }, 600_000);
