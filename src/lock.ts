@@ -20,6 +20,12 @@ export const LOCK_PATH = 'atelier/.lock';
 export class LockBusy extends Error {}
 
 export interface Lock {
+  /**
+   * The lock file already held a holder's record: the run before was killed
+   * while holding it (a finished run removes the file), so it may have left
+   * temporary files behind.
+   */
+  readonly unfinished: boolean;
   /** Releases the lock. `removeFolder`: this run created `atelier/` and wrote nothing: leave no trace. */
   release(options?: { removeFolder?: boolean }): Promise<void>;
 }
@@ -59,9 +65,11 @@ export async function acquireLock(fs: FsLike, outDir: string, options: LockOptio
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
         continue;
       }
+      const unfinished = fs.fstatSync(fd).size > 0;
       // Best effort: a full disk must not leave the lock taken and its file behind.
       quietly(() => recordHolder(fs, fd));
       return {
+        unfinished,
         release: async ({ removeFolder = false } = {}) => {
           // Removed while still held: a waiter locking the old file sees the path gone and starts over.
           quietly(() => fs.unlinkSync(file));

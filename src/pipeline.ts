@@ -158,7 +158,7 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
   let written = false;
   try {
     const plan = await timed(timer, 'plan', () => planTree(fs, options.outDir, emitted.files, planOptions(options, model)), progress);
-    const result = await writeAndApply(fs, options, plan, timer, model);
+    const result = await writeAndApply(fs, options, plan, timer, model, lock.unfinished);
     written = result.kind === 'planned' && result.written;
     return result;
   } finally {
@@ -171,7 +171,7 @@ function planOptions(options: GenerateOptions, model: Model) {
   return { prune: options.prune, force: options.force, emitters: options.only, disabled: model.disabled ?? [], progress: options.progress };
 }
 
-async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer, model: Model): Promise<GenerateResult> {
+async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer, model: Model, unfinished: boolean): Promise<GenerateResult> {
   const activation = activationOf(plan);
   const conflicts = plan.files.filter((f) => f.action === 'conflict').length;
   if (conflicts > 0 || plan.stateProblem) {
@@ -189,7 +189,7 @@ async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, t
     const stopped = await runSteps(stopCommands(activation), runner, onStep);
     if (stopped.failed) return { kind: 'planned', plan, written: false, activation, apply: stopped };
   }
-  await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush, progress: options.progress }), options.progress);
+  await timed(timer, 'write', () => writePlan(fs, plan, { flush: options.flush, progress: options.progress, sweepTemps: unfinished }), options.progress);
   if (!applying) return { kind: 'planned', plan, written: true, activation };
   const healthUrls = new Map(model.services.filter((s) => s.healthUrl !== null).map((s) => [`${s.name}.service`, s.healthUrl as string]));
   const apply = await timed(timer, 'apply', () => activate(activation, { outDir: options.outDir, run: runner, onStep, health: options.health, healthUrls }), options.progress);

@@ -8,7 +8,8 @@ import { isMissing, quietly } from './fs.js';
 import { TreeInspector, type Plan, type PlannedFile } from './plan.js';
 import { counter, type ProgressSink } from './progress.js';
 import { PENDING_PATH } from './pending.js';
-import { serializeState, STATE_PATH, type State } from './state.js';
+import { serializeState, stateEntry, STATE_PATH, type State } from './state.js';
+import { canNote, fenceAfter, fingerprint, lstatOrNull, type Fence } from './fingerprint.js';
 
 export interface WriteResult {
   written: string[];
@@ -31,6 +32,12 @@ export interface WriteOptions {
    */
   flush?: (outDir: string) => Promise<void>;
   progress?: ProgressSink;
+  /**
+   * Look for temporary files a killed run left behind (a readdir of every
+   * folder of the plan). The pipeline turns it off when the lock shows the
+   * previous run finished (it removes the lock file last); default on.
+   */
+  sweepTemps?: boolean;
 }
 
 /** syncfs(2) on the file system holding `dir`, through coreutils' `sync --file-system`. */
@@ -53,14 +60,11 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   const fsyncEach = options.flush !== undefined && writes.length + deletes.length <= FSYNC_EACH_MAX;
   const staged: Staged[] = [];
   const tick = counter('write', writes.length, options.progress);
+  const ready = new Set<string>();
   try {
-    const ready = new Set<string>();
     for (const file of writes) {
       const folder = path.posix.dirname(file.path);
-      if (!ready.has(folder)) {
-        ensureFolder(fs, inspector, plan.outDir, folder);
-        ready.add(folder);
-      }
+      if (!ready.has(folder)) ensureFolder(fs, inspector, plan.outDir, folder, ready);
       const target = path.join(plan.outDir, file.path);
       staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode, fsyncEach), target, file });
       tick(staged.length);
@@ -72,7 +76,7 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   if (staged.length > 0 && !fsyncEach) await flush(plan.outDir);
   // Write-ahead: before anything is replaced or removed, the record owns both the old and the new content.
   let recorded = plan.stateText;
-  if (writes.length > 0 || deletes.length > 0) recorded = writeState(fs, inspector, plan, plan.aheadState, recorded, options.flush !== undefined);
+  if (writes.length > 0 || deletes.length > 0) recorded = writeState(fs, inspector, plan, plan.aheadState, recorded, options.flush !== undefined, ready);
   try {
     renameAll(fs, staged);
   } catch (err) {
@@ -81,7 +85,7 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
     if (recorded !== plan.stateText) quietly(() => (plan.stateText == null ? fs.unlinkSync(statePath) : atomicWrite(fs, statePath, plan.stateText, 0o644)));
     throw err;
   }
-  removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
+  if (options.sweepTemps !== false) removeAbandonedTemps(fs, plan.outDir, new Set(plan.files.map((f) => path.posix.dirname(f.path))));
   for (const file of deletes) {
     const problem = inspector.folderProblem(path.posix.dirname(file.path));
     if (problem) throw new RefusedWrite(`${file.path}: ${problem}`);
@@ -93,7 +97,9 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   }
   // The final record goes last: after a crash before this point, the write-ahead
   // record still owns every file, old or new, and the next run converges.
-  const stateChanged = writeState(fs, inspector, plan, plan.nextState, recorded, false) !== plan.stateText;
+  const final = staged.length > 0 ? withFingerprints(fs, plan, staged, ready) : plan.nextState;
+  const mustRecord = writes.length > 0 || deletes.length > 0 || plan.stateChanged !== false;
+  const stateChanged = mustRecord && writeState(fs, inspector, plan, final, recorded, false, ready) !== plan.stateText;
   if (writes.length > 0 || deletes.length > 0 || stateChanged) {
     // The renames and deletions themselves are durable once their folders are.
     if (fsyncEach) syncFolders(fs, plan.outDir, [...writes, ...deletes].map((f) => path.posix.dirname(f.path)).concat(path.posix.dirname(STATE_PATH)));
@@ -103,11 +109,11 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
 }
 
 /** Stores `state` unless the file already holds it; returns the text now on disk. */
-function writeState(fs: FsLike, inspector: TreeInspector, plan: Plan, state: State, onDisk: string | null | undefined, durable: boolean): string | null | undefined {
+function writeState(fs: FsLike, inspector: TreeInspector, plan: Plan, state: State, onDisk: string | null | undefined, durable: boolean, ready: Set<string>): string | null | undefined {
   const text = serializeState(state);
   if (text === onDisk) return onDisk;
   try {
-    ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH));
+    ensureFolder(fs, inspector, plan.outDir, path.posix.dirname(STATE_PATH), ready);
     atomicWrite(fs, path.join(plan.outDir, STATE_PATH), text, 0o644);
     if (durable) syncFolders(fs, plan.outDir, [path.posix.dirname(STATE_PATH)]);
   } catch (err) {
@@ -190,10 +196,10 @@ function folderExists(fs: FsLike, dir: string): boolean {
   }
 }
 
-/** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
-function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string): void {
-  if (relative === '.' || relative === '') return;
-  ensureFolder(fs, inspector, outDir, path.posix.dirname(relative));
+/** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way; `ready` holds those done. */
+function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string, ready = new Set<string>()): void {
+  if (relative === '.' || relative === '' || ready.has(relative)) return;
+  ensureFolder(fs, inspector, outDir, path.posix.dirname(relative), ready);
   const problem = inspector.folderProblem(relative);
   if (problem) throw new RefusedWrite(problem);
   try {
@@ -205,6 +211,40 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
     // Created since inspection (or by another writer): it must be a real folder.
     if (!fs.lstatSync(path.join(outDir, relative)).isDirectory()) throw new RefusedWrite(`${relative} is not a folder`);
   }
+  ready.add(relative);
+}
+
+/**
+ * The final record, with the fingerprint of each file just written, so the
+ * next run need not read it back. Taken after a fence on the file system's
+ * clock (src/fingerprint.ts); a file whose entry is not the hash of what was
+ * written (a rollback) or whose ctime is not older than the fence gets none.
+ */
+function withFingerprints(fs: FsLike, plan: Plan, staged: Staged[], ready: Set<string>): State {
+  const folder = path.posix.dirname(STATE_PATH);
+  let fence: Fence | null = null;
+  try {
+    ensureFolder(fs, new TreeInspector(fs, plan.outDir), plan.outDir, folder, ready);
+    fence = fenceAfter(fs, path.join(plan.outDir, folder));
+  } catch {
+    return plan.nextState;
+  }
+  if (fence === null) return plan.nextState;
+  const files: State['files'] = Object.create(null) as State['files'];
+  Object.assign(files, plan.nextState.files);
+  for (const { target, file } of staged) {
+    const entry = files[file.path];
+    if (entry === undefined || file.desiredHash === undefined || entry.sha256 !== file.desiredHash) continue;
+    let stat: ReturnType<typeof lstatOrNull> = null;
+    try {
+      stat = lstatOrNull(fs, target);
+    } catch {
+      continue;
+    }
+    if (stat === null || !stat.isFile() || !canNote(stat, fence)) continue;
+    files[file.path] = stateEntry(entry.sha256, entry.mode, entry.emitter, entry.service, entry.previous, fingerprint(stat));
+  }
+  return { files };
 }
 
 /** Up to this many files changed, each is fsynced; above, one syncfs of the whole file system is cheaper. */

@@ -310,12 +310,13 @@ describe('durability on a real disk', () => {
   };
 
   it('a few files: each file and each touched folder is fsynced, no file-system flush', async () => {
-    // The five files and the state record; folders d0, d1, d2 and atelier/, which is also flushed right after the record, before the renames.
-    expect(await writeCounting(5)).toEqual({ flushes: 0, files: 5 + 1, folders: 4 + 1 });
+    // The five files and the state record twice (the write-ahead one, then the final one with each
+    // new file's fingerprint); folders d0, d1, d2 and atelier/, also flushed right after the write-ahead record.
+    expect(await writeCounting(5)).toEqual({ flushes: 0, files: 5 + 2, folders: 4 + 1 });
   });
 
   it('many files: one flush before the renames and one after, no fsync per file', async () => {
-    // Only the state record is fsynced on its own, and its folder before the renames.
-    expect(await writeCounting(40)).toEqual({ flushes: 2, files: 1, folders: 1 });
+    // Only the state record is fsynced on its own (write-ahead, then final with the fingerprints), and its folder before the renames.
+    expect(await writeCounting(40)).toEqual({ flushes: 2, files: 2, folders: 1 });
   });
 });
