@@ -60,11 +60,11 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
   const fsyncEach = options.flush !== undefined && writes.length + deletes.length <= FSYNC_EACH_MAX;
   const staged: Staged[] = [];
   const tick = counter('write', writes.length, options.progress);
-  const ready = new Set<string>();
+  const ready = newFolders();
   try {
     for (const file of writes) {
       const folder = path.posix.dirname(file.path);
-      if (!ready.has(folder)) ensureFolder(fs, inspector, plan.outDir, folder, ready);
+      if (!ready.ready.has(folder)) ensureFolder(fs, inspector, plan.outDir, folder, ready);
       const target = path.join(plan.outDir, file.path);
       staged.push({ temp: stageFile(fs, target, file.desired ?? '', file.mode, fsyncEach), target, file });
       tick(staged.length);
@@ -109,7 +109,7 @@ export async function writePlan(fs: FsLike, plan: Plan, options: WriteOptions = 
 }
 
 /** Stores `state` unless the file already holds it; returns the text now on disk. */
-function writeState(fs: FsLike, inspector: TreeInspector, plan: Plan, state: State, onDisk: string | null | undefined, durable: boolean, ready: Set<string>): string | null | undefined {
+function writeState(fs: FsLike, inspector: TreeInspector, plan: Plan, state: State, onDisk: string | null | undefined, durable: boolean, ready: Folders): string | null | undefined {
   const text = serializeState(state);
   if (text === onDisk) return onDisk;
   try {
@@ -196,22 +196,33 @@ function folderExists(fs: FsLike, dir: string): boolean {
   }
 }
 
-/** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way; `ready` holds those done. */
-function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string, ready = new Set<string>()): void {
-  if (relative === '.' || relative === '' || ready.has(relative)) return;
-  ensureFolder(fs, inspector, outDir, path.posix.dirname(relative), ready);
-  const problem = inspector.folderProblem(relative);
+/** Folders this run has made sure of, and which of them it created (nothing can be inside those yet). */
+interface Folders {
+  ready: Set<string>;
+  made: Set<string>;
+}
+
+const newFolders = (): Folders => ({ ready: new Set(), made: new Set() });
+
+/** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
+function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string, folders: Folders = newFolders()): void {
+  if (relative === '.' || relative === '' || folders.ready.has(relative)) return;
+  const parent = path.posix.dirname(relative);
+  ensureFolder(fs, inspector, outDir, parent, folders);
+  // In a folder this run just created there is nothing to inspect: mkdir says if that changed.
+  const problem = folders.made.has(parent) ? null : inspector.folderProblem(relative);
   if (problem) throw new RefusedWrite(problem);
   try {
     fs.mkdirSync(path.join(outDir, relative), { mode: 0o755 });
     // Explicit, whatever the umask: under umask 027 Caddy could not read caddy/sites.
     fs.chmodSync(path.join(outDir, relative), 0o755);
+    folders.made.add(relative);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Created since inspection (or by another writer): it must be a real folder.
     if (!fs.lstatSync(path.join(outDir, relative)).isDirectory()) throw new RefusedWrite(`${relative} is not a folder`);
   }
-  ready.add(relative);
+  folders.ready.add(relative);
 }
 
 /**
@@ -220,7 +231,7 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
  * clock (src/fingerprint.ts); a file whose entry is not the hash of what was
  * written (a rollback) or whose ctime is not older than the fence gets none.
  */
-function withFingerprints(fs: FsLike, plan: Plan, staged: Staged[], ready: Set<string>): State {
+function withFingerprints(fs: FsLike, plan: Plan, staged: Staged[], ready: Folders): State {
   const folder = path.posix.dirname(STATE_PATH);
   let fence: Fence | null = null;
   try {
