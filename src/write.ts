@@ -200,9 +200,12 @@ function folderExists(fs: FsLike, dir: string): boolean {
 interface Folders {
   ready: Set<string>;
   made: Set<string>;
+  /** Whether the umask takes a bit off 0755 (else mkdir's mode is already exact, and no chmod is needed). */
+  umaskMasks: boolean;
 }
 
-const newFolders = (): Folders => ({ ready: new Set(), made: new Set() });
+// process.umask() reads without setting on Linux; only its use in workers is discouraged (DEP0139).
+const newFolders = (): Folders => ({ ready: new Set(), made: new Set(), umaskMasks: (process.umask() & 0o755) !== 0 });
 
 /** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
 function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string, folders: Folders = newFolders()): void {
@@ -215,7 +218,7 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
   try {
     fs.mkdirSync(path.join(outDir, relative), { mode: 0o755 });
     // Explicit, whatever the umask: under umask 027 Caddy could not read caddy/sites.
-    fs.chmodSync(path.join(outDir, relative), 0o755);
+    if (folders.umaskMasks) fs.chmodSync(path.join(outDir, relative), 0o755);
     folders.made.add(relative);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
