@@ -61,7 +61,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 const hasForeman = () => spawnSync('foreman', ['version'], { encoding: 'utf8' }).status === 0;
-const cli = (config, out, ...flags) => [process.execPath, CLI, '--config', config, '--out', out, '--json', ...flags];
+const cli = (config, out, ...flags) => [process.execPath, CLI, '--config', config, '--out', out, ...flags];
 
 // Each round runs every measured command once, in the same minute: ratios compare like with like on a busy machine.
 const floorRuns = [];
@@ -70,7 +70,7 @@ for (let r = 0; r < RUNS; r++) {
   floorRuns.push(measure([process.execPath, '-e', '0']).ms);
   const out = path.join(work, `seed${r}`);
   seedRuns.dryRun.push(measure(cli(SEED, out, '--dry-run')).ms);
-  seedRuns.write.push(measure(cli(SEED, out)).ms);
+  seedRuns.write.push(measure(cli(SEED, out, '--json')).ms);
   fs.rmSync(out, { recursive: true, force: true });
 }
 const floor = median(floorRuns);
@@ -91,13 +91,13 @@ for (const n of SIZES) {
   for (let r = 0; r < RUNS; r++) {
     const out = path.join(dir, `out${r}`);
     dry.push(measure(cli(config, out, '--dry-run'), { ATELIER_EMIT_PROFILE: '1' }));
-    first.push(measure(cli(config, out), { ATELIER_EMIT_PROFILE: '1' }));
-    second.push(measure(cli(config, out), { ATELIER_EMIT_PROFILE: '1' }));
+    first.push(measure(cli(config, out, '--json'), { ATELIER_EMIT_PROFILE: '1' }));
+    second.push(measure(cli(config, out, '--json'), { ATELIER_EMIT_PROFILE: '1' }));
     // The same files (paths, sizes, modes) with the same durability, by a loop that does nothing else.
     const bareOut = path.join(dir, `bare${r}`);
     const shape = path.join(dir, `shape${r}.json`);
     execFileSync(process.execPath, [BARE, '--from', out, '--save-shape', shape], { stdio: 'ignore' });
-    bare.push(measure([process.execPath, BARE, '--shape', shape, '--to', bareOut, '--sync-after']).ms);
+    bare.push(measure([process.execPath, BARE, '--shape', shape, '--to', bareOut]).ms);
     fs.rmSync(out, { recursive: true, force: true });
     fs.rmSync(bareOut, { recursive: true, force: true });
   }
