@@ -1,0 +1,104 @@
+// node scripts/mutation-report.mjs: docs/mutation.md from Stryker's JSON reports
+// (reports/mutation/<part>.json, one per part of src/ that `npm run mutate` ran)
+// and the hand-kept equivalent mutants of docs/mutation-equivalents.json.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const REPORTS = path.join(ROOT, 'reports/mutation');
+const EQUIVALENTS = path.join(ROOT, 'docs/mutation-equivalents.json');
+const OUT = path.join(ROOT, 'docs/mutation.md');
+
+const reports = fs.existsSync(REPORTS) ? fs.readdirSync(REPORTS).filter((f) => /^[a-z0-9-]+\.json$/.test(f)).sort() : [];
+if (reports.length === 0) {
+  console.error('no report in reports/mutation/: run `npm run mutate` first');
+  process.exit(1);
+}
+
+/** An equivalent mutant is named by file, mutator and the code it changes (not its line, which moves). */
+const equivalents = JSON.parse(fs.readFileSync(EQUIVALENTS, 'utf8'));
+const keyOf = (file, mutator, original, replacement) => JSON.stringify([file, mutator, original.replace(/\s+/g, ' ').trim(), replacement.replace(/\s+/g, ' ').trim()]);
+const equivalentByKey = new Map(equivalents.map((e) => [keyOf(e.file, e.mutator, e.original, e.replacement), e]));
+
+/** The source text a mutant replaces (its location is 1-based lines, 0-based columns). */
+function originalOf(source, { start, end }) {
+  const lines = source.split('\n');
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column, end.column);
+  return [lines[start.line - 1].slice(start.column), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column)].join('\n');
+}
+
+const mutants = [];
+const runs = [];
+for (const name of reports) {
+  const report = JSON.parse(fs.readFileSync(path.join(REPORTS, name), 'utf8'));
+  const stat = fs.statSync(path.join(REPORTS, name));
+  runs.push({ part: name.replace(/\.json$/, ''), date: stat.mtime.toISOString().slice(0, 16).replace('T', ' ') });
+  for (const [file, { source, mutants: list }] of Object.entries(report.files)) {
+    const rel = path.relative(ROOT, path.resolve(ROOT, file));
+    for (const m of list) {
+      const original = originalOf(source, m.location);
+      const replacement = m.replacement ?? '';
+      const equivalent = m.status === 'Survived' || m.status === 'NoCoverage' ? equivalentByKey.get(keyOf(rel, m.mutatorName, original, replacement)) : undefined;
+      mutants.push({ file: rel, line: m.location.start.line, mutator: m.mutatorName, status: m.status, original, replacement, equivalent });
+    }
+  }
+}
+
+const count = (list, ...statuses) => list.filter((m) => statuses.includes(m.status)).length;
+/** Stryker's score: detected (killed, timeout) over valid (those and survived, no coverage). */
+function figures(list) {
+  const detected = count(list, 'Killed', 'Timeout');
+  const valid = detected + count(list, 'Survived', 'NoCoverage');
+  const equivalent = list.filter((m) => m.equivalent).length;
+  const pct = (a, b) => (b === 0 ? '–' : `${((100 * a) / b).toFixed(1)} %`);
+  return { detected, valid, score: pct(detected, valid), withoutEquivalents: pct(detected, valid - equivalent), equivalent };
+}
+
+const STATUSES = ['Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'RuntimeError', 'Ignored'];
+const all = figures(mutants);
+const out = [];
+out.push('# Mutation testing', '');
+out.push('Written by `npm run mutate` (StrykerJS, `stryker.config.mjs`; this file by `scripts/mutation-report.mjs`). Do not edit by hand, except the list of equivalent mutants, which lives in `docs/mutation-equivalents.json`.', '');
+out.push('What it measures: each mutant is one small change to `src/` (an operator, a condition, a string, a removed block); the tests of `vitest.mutation.config.ts` run against it. The golden byte comparisons (`test/golden.test.ts`) are left out, so the score says what behaviour tests catch; so are the booted-host tests, the crash test and the package test, which run the bundled `dist/` in other processes and cannot see a mutant. Mutants in module-level code (static) are not run (`ignoreStatic`): each would need the whole suite.', '');
+out.push(`Runs: ${runs.map((r) => `${r.part} (${r.date} UTC)`).join(', ')}.`, '');
+out.push('## Score', '');
+out.push(`**${all.score}** (${all.detected} detected of ${all.valid} valid mutants); counting the ${all.equivalent} listed equivalent mutants out: **${all.withoutEquivalents}**.`, '');
+out.push(`| ${STATUSES.join(' | ')} | total |`, `|${STATUSES.map(() => '---:').join('|')}|---:|`);
+out.push(`| ${STATUSES.map((s) => count(mutants, s)).join(' | ')} | ${mutants.length} |`, '');
+out.push('Killed: a test failed. Timeout: the run hung (counted as detected). Survived: every covering test passed. NoCoverage: no test runs the code. CompileError: the TypeScript checker refused the mutant (not counted). Ignored: static or disabled by a `// Stryker disable` comment (not counted).', '');
+
+out.push('## By file', '');
+out.push('| file | score | killed | timeout | survived | no coverage |', '|---|---:|---:|---:|---:|---:|');
+const byFolder = new Map();
+for (const m of mutants) {
+  for (const key of [path.dirname(m.file) + '/', m.file]) byFolder.set(key, [...(byFolder.get(key) ?? []), m]);
+}
+for (const key of [...byFolder.keys()].sort()) {
+  const list = byFolder.get(key);
+  const f = figures(list);
+  const name = key.endsWith('/') ? `**${key}**` : `\`${key}\``;
+  out.push(`| ${name} | ${f.score} | ${count(list, 'Killed')} | ${count(list, 'Timeout')} | ${count(list, 'Survived')} | ${count(list, 'NoCoverage')} |`);
+}
+out.push('');
+
+const cell = (s) => '`' + s.replace(/\s+/g, ' ').trim().slice(0, 70).replace(/`/g, "'").replace(/\|/g, '\\|') + '`';
+const survivors = mutants.filter((m) => (m.status === 'Survived' || m.status === 'NoCoverage') && !m.equivalent).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+out.push('## Surviving mutants', '');
+out.push(`${survivors.length} (survived or not covered), not listed as equivalent. Each is a change no test notices.`, '');
+out.push('| where | mutator | status | original | mutant |', '|---|---|---|---|---|');
+for (const m of survivors) out.push(`| ${m.file}:${m.line} | ${m.mutator} | ${m.status} | ${cell(m.original)} | ${cell(m.replacement)} |`);
+out.push('');
+
+out.push('## Equivalent mutants', '');
+out.push('Mutants that change no behaviour a user could see, kept by hand in `docs/mutation-equivalents.json` (file, mutator, original and mutated code, reason).', '');
+if (equivalents.length === 0) out.push('None listed.');
+else {
+  out.push('| file | mutator | original | mutant | why it is equivalent | seen in the last run |', '|---|---|---|---|---|---|');
+  for (const e of equivalents) {
+    const seen = mutants.some((m) => m.equivalent === e);
+    out.push(`| ${e.file} | ${e.mutator} | ${cell(e.original)} | ${cell(e.replacement)} | ${e.reason} | ${seen ? 'yes' : 'no (killed, gone, or its part not run)'} |`);
+  }
+}
+out.push('');
+fs.writeFileSync(OUT, out.join('\n'));
+console.log(`docs/mutation.md: ${all.score} (${all.detected}/${all.valid}), ${survivors.length} surviving`);
