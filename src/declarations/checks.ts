@@ -1,5 +1,6 @@
 // Checks across enabled services: ports, domains, nested data directories and
-// names. Each is one pass over the services with a map (linear, not pairwise).
+// secrets files (a service named as the services group is refused earlier, by
+// resolve.ts). Each is one pass over the services with a map (linear, not pairwise).
 import * as path from 'node:path';
 import { originOf, type Diagnostic, type Model } from '../model.js';
 import { formatOrigin } from './tree.js';
@@ -8,7 +9,6 @@ export function crossServiceChecks(model: Model, diagnostics: Diagnostic[]): voi
   checkPorts(model, diagnostics);
   checkDomains(model, diagnostics);
   checkDataDirs(model, diagnostics);
-  checkGroupName(model, diagnostics);
   checkSecrets(model, diagnostics);
 }
 
@@ -120,14 +120,6 @@ function checkDataDirs(model: Model, diagnostics: Diagnostic[]): void {
         });
         break;
       }
-    }
-  }
-}
-
-function checkGroupName(model: Model, diagnostics: Diagnostic[]): void {
-  for (const s of model.services) {
-    if (s.name === model.host.servicesGroup) {
-      diagnostics.push({ ...originOf(s, ''), message: `service name ${s.name} is the name of the services group`, hint: 'rename the service or set host.servicesGroup' });
     }
   }
 }
