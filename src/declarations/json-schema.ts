@@ -35,7 +35,10 @@ function toJsonSchema(field: Field): Json {
   const staticDefault = 'default' in field && typeof field.default !== 'function' && field.default !== undefined ? { default: field.default } : {};
   switch (field.kind) {
     case 'string': {
-      const pattern = field.format ? PATTERNS[field.format] : undefined;
+      const format = field.format ? PATTERNS[field.format] : undefined;
+      // A service's value may start with a placeholder (`sqlite: ${dataDir}/data/app.db`, the seed's own
+      // example): its form is known only once resolved, which the CLI checks; the editor must not flag it.
+      const pattern = format?.startsWith('^/') ? `^(?:\\$\\{|${format.slice(1)})` : format;
       const type = field.coerce ? ['string', 'number', 'boolean'] : field.nullable ? ['string', 'null'] : 'string';
       return { ...base, type, ...(pattern ? { pattern } : {}), ...staticDefault };
     }
