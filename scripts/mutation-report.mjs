@@ -20,11 +20,11 @@ const equivalents = JSON.parse(fs.readFileSync(EQUIVALENTS, 'utf8'));
 const keyOf = (file, mutator, original, replacement) => JSON.stringify([file, mutator, original.replace(/\s+/g, ' ').trim(), replacement.replace(/\s+/g, ' ').trim()]);
 const equivalentByKey = new Map(equivalents.map((e) => [keyOf(e.file, e.mutator, e.original, e.replacement), e]));
 
-/** The source text a mutant replaces (its location is 1-based lines, 0-based columns). */
+/** The source text a mutant replaces (the report's lines and columns count from 1). */
 function originalOf(source, { start, end }) {
   const lines = source.split('\n');
-  if (start.line === end.line) return lines[start.line - 1].slice(start.column, end.column);
-  return [lines[start.line - 1].slice(start.column), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column)].join('\n');
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+  return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join('\n');
 }
 
 const mutants = [];
