@@ -79,6 +79,7 @@ describe('an entry of the record', () => {
 describe('the record as a whole', () => {
   it('says where it stops being JSON, without quoting it', () => {
     expect(parseState('{"files" {"SECRET": 1}}')).toEqual({ error: 'it is not valid JSON (at character 9)' });
+    expect(parseState('{"files": {"a" 1}}')).toEqual({ error: 'it is not valid JSON (at character 15)' });
     // Where the parser gives no position, none is made up; the text is never quoted.
     expect(parseState('{"files": {"a": SECRET}}')).toEqual({ error: 'it is not valid JSON' });
   });
