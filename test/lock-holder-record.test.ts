@@ -79,4 +79,11 @@ describe('the lock holder\'s record', () => {
     execFileSync('mkfifo', [file]);
     await expect(acquireLock(fs, out, { waitMs: 0 })).rejects.toThrow(new LockBusy(`${file} is not a regular file; remove it`));
   });
+
+  it('flock(1) failing for another reason is said with its exit status and its words', async () => {
+    const out = outDir();
+    const program = path.join(temp('flock'), 'flock');
+    fs.writeFileSync(program, '#!/bin/sh\necho "flock: 3: Bad file descriptor" >&2\nexit 64\n', { mode: 0o755 });
+    await expect(acquireLock(fs, out, { waitMs: 0, flockProgram: program })).rejects.toThrow(new LockBusy(`cannot lock ${LOCK_PATH}: flock exited 64: flock: 3: Bad file descriptor`));
+  });
 });
