@@ -86,4 +86,22 @@ describe('the lock holder\'s record', () => {
     fs.writeFileSync(program, '#!/bin/sh\necho "flock: 3: Bad file descriptor" >&2\nexit 64\n', { mode: 0o755 });
     await expect(acquireLock(fs, out, { waitMs: 0, flockProgram: program })).rejects.toThrow(new LockBusy(`cannot lock ${LOCK_PATH}: flock exited 64: flock: 3: Bad file descriptor`));
   });
+
+  it('a waiter whose holder removed the file on release takes the file at the path, not the removed one', async () => {
+    const out = outDir();
+    const first = await acquireLock(fs, out, { waitMs: 0 });
+    const waiting = acquireLock(fs, out, { waitMs: 10_000 });
+    // Let the waiter open the file and start waiting, then release (which removes the file).
+    await new Promise((r) => setTimeout(r, 300));
+    await first.release();
+    const second = await waiting;
+    try {
+      // The waiter holds the file now at the path: it recorded itself there, and a third run is refused.
+      expect(JSON.parse(fs.readFileSync(path.join(out, LOCK_PATH), 'utf8')).pid).toBe(process.pid);
+      await expect(acquireLock(fs, out, { waitMs: 0 })).rejects.toThrow(LockBusy);
+    } finally {
+      await second.release();
+    }
+  });
 });
+
