@@ -59,7 +59,8 @@ describe('an entry of the record', () => {
   it('keeps a valid previous hash and service, and refuses bad ones', () => {
     const ok = parse({ a: entry({ previous: 'b'.repeat(64), service: 'web-2' }) });
     expect(ok).toEqual({ files: { a: { sha256: HASH, mode: 0o644, emitter: 'systemd', previous: 'b'.repeat(64), service: 'web-2' } } });
-    for (const bad of [{ previous: 'nothex' }, { previous: 7 }, { service: 'Web' }, { service: '2web' }, { service: 'a'.repeat(32) }, { service: 3 }]) {
+    // A one-element list reads as its element in a regular expression: it must still be refused.
+    for (const bad of [{ previous: 'nothex' }, { previous: 7 }, { previous: ['b'.repeat(64)] }, { service: 'Web' }, { service: '2web' }, { service: 'a'.repeat(32) }, { service: 3 }, { service: ['web'] }]) {
       expect(parse({ a: entry(bad) }), JSON.stringify(bad)).toEqual({ error: 'its entry for "a" is malformed' });
     }
     expect(parse({ a: entry({ service: 'a'.repeat(31) }) })).not.toHaveProperty('error');

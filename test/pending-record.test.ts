@@ -7,7 +7,8 @@ describe('the pending-actions record', () => {
   it('reads back what was written', () => {
     const p = { daemonReload: true, restart: ['a.service'], reload: ['caddy.service'] };
     expect(parsePending(serializePending(p))).toEqual({ pending: p });
-    expect(JSON.parse(serializePending(p))).toMatchObject({ generator: 'atelier-emit' });
+    // What an administrator opening the file reads.
+    expect(JSON.parse(serializePending(p))).toMatchObject({ generator: 'atelier-emit', note: 'Host actions of an --apply not yet completed: the next --apply carries them out.' });
   });
 
   it('replaces a malformed one and says so', () => {
@@ -16,6 +17,7 @@ describe('the pending-actions record', () => {
       { daemonReload: true, restart: 'a.service', reload: [] },
       { daemonReload: true, restart: [], reload: [1] },
       { daemonReload: true, restart: [2], reload: [] },
+      { daemonReload: true, restart: ['a.service', 2], reload: [] },
       { daemonReload: 'yes', restart: [], reload: [] },
       { restart: [], reload: [] },
       { daemonReload: false, reload: [] },
