@@ -27,7 +27,7 @@ function systemd(script: (unit: string, call: number) => UnitState | null, showC
       if (!s) return `Id=${u}\nActiveState=inactive\nSubState=dead\nMainPID=0\nNRestarts=0\nExecMainStartTimestampMonotonic=0`;
       return `Id=${u}\nActiveState=${s.ActiveState}\nSubState=${s.SubState}\nMainPID=${s.MainPID ?? '42'}\nNRestarts=${s.NRestarts ?? '0'}\nExecMainStartTimestampMonotonic=1000`;
     });
-    return { command: argv, code: showCode, output: showCode === 0 ? `${blocks.join('\n\n')}\n` : '' };
+    return { command: argv, code: showCode, output: showCode === 0 ? `${blocks.join('\n\n')}\n` : 'Failed to connect to bus: No such file or directory\n' };
   };
   return { run, commands };
 }
