@@ -68,7 +68,9 @@ describe('which units a plan starts, restarts, stops and keeps running', () => {
     const a = activationOf(plan([f('caddy/sites/a.caddy', 'unchanged')], pending));
     expect(a.reload).toEqual([CADDY_UNIT]);
     expect(a.fromPending).toEqual({ daemonReload: true, restart: [], reload: [CADDY_UNIT] });
+    // No sites left: no reload, and none is recorded as done for the unfinished run.
     expect(activationOf(plan([], pending)).reload).toEqual([]);
+    expect(activationOf(plan([], pending)).fromPending.reload).toEqual([]);
   });
 
   it('records what it is about to do, so a run cut short is finished', () => {
