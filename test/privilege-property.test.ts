@@ -199,6 +199,8 @@ describe('no declaration gives a service user more than its own folder', () => {
     );
     console.log(`privilege property figures: ${JSON.stringify(figures)}`);
     if (process.env.DEBUG_PROPERTY) console.log(JSON.stringify([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 8)));
-    expect(figures.accepted).toBeGreaterThan(RUNS / 20);
+    // Measured: 5 to 8 % of generated declarations are accepted (49, 54, 75 of 1,000 over three seeds). The
+    // bound is well under that, so that a random seed cannot fail it, and still fails if the checks stop being reached.
+    expect(figures.accepted).toBeGreaterThan(RUNS / 40);
   }, 600_000);
 });
