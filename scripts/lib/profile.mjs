@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export function profileByModule(root, work, [config, out]) {
-  const bundle = path.join(work, 'profile-bundle.mjs');
+  // Inside the checkout, so that the lazy dependencies (src/lazy.ts) resolve from node_modules, as the sources do.
+  const bundle = path.join(root, 'node_modules/.cache/atelier-profile/profile-bundle.mjs');
   const build = `import { build } from 'esbuild';
 await build({ entryPoints: [${JSON.stringify(path.join(root, 'src/main.ts'))}], bundle: true, platform: 'node', target: 'node18', format: 'esm', outfile: ${JSON.stringify(bundle)}, define: { __VERSION__: '"profile"' }, banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }, logLevel: 'error' });`;
   execFileSync(process.execPath, ['--input-type=module', '-e', build], { cwd: root, stdio: 'inherit' });
