@@ -171,7 +171,10 @@ function hardening(s: ServiceModel): Directive[] {
     ['ReadWritePaths', escapeWord(s.dataDir)],
     ['ProtectHome', 'yes'],
     ...ISOLATION,
+    // Mounts the service makes (it cannot, without capabilities) stay in its own namespace.
+    ['PrivateMounts', 'yes'],
     [COMMENT, "ProcSubset=pid is left out: it hides /proc/cpuinfo, and Node's os.cpus() returns nothing without it."],
+    [COMMENT, 'PrivateUsers= is left out: in its user namespace the services group (SupplementaryGroups=) and every owner but this user read as nogroup/nobody, and files cannot be given to the services group.'],
     ...RESTRICTIONS,
     ['RemoveIPC', 'yes'],
     ['KeyringMode', 'private'],
