@@ -1,6 +1,7 @@
 // npm run mutate: StrykerJS over src/ with the tests of vitest.mutation.config.ts,
 // then scripts/mutation-report.mjs writes docs/mutation.md.
-// scripts/mutate.mjs runs it once per part of src/ (ATELIER_MUTATE_PART), each with its own files.
+// scripts/mutate.mjs runs it once per part of src/ (ATELIER_MUTATE_PART), each with its own files,
+// and keeps each part's incremental file in mutation/<part>.json.gz.
 const part = process.env.ATELIER_MUTATE_PART ?? 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -17,11 +18,12 @@ export default {
   // Results of unchanged code and tests are reused: a re-run costs the mutants of what changed.
   incremental: true,
   incrementalFile: `reports/mutation/${part}.incremental.json`,
-  // Two cores, shared.
+  // Two cores: while the type checker still has mutants to check, one checker and one
+  // test runner; then two test runners.
   concurrency: 2,
   timeoutMS: 20_000,
-  reporters: ['progress-append-only', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${part}.json` },
+  // The results kept (mutation/<part>.json.gz) are the incremental file; the HTML report is for browsing.
+  reporters: ['progress-append-only', 'html'],
   htmlReporter: { fileName: `reports/mutation/${part}.html` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',

@@ -1,20 +1,39 @@
-// npm run mutate [-- PART...]: StrykerJS over src/, one part at a time (each its
-// own report and incremental file under reports/mutation/, so a long run that is
-// stopped keeps the parts it finished), then docs/mutation.md.
-// Parts: formats declarations emitters restore core (src/*.ts), or any file or
-// glob of src/, or several joined by commas (its part is named after it, e.g.
-// lock-state for src/lock.ts,src/state.ts).
-// Default: the five folders, which is all of src/.
+// npm run mutate [-- PART...]: StrykerJS over src/, one part at a time, then docs/mutation.md.
+// Each part keeps its results in mutation/<part>.json.gz (committed): Stryker's
+// incremental file, so a run in any clone, even a fresh one, tests only the
+// mutants of code or tests that changed since, and a long run stopped midway
+// keeps the parts it finished. Stryker reads and writes the file uncompressed
+// under reports/mutation/ (ignored); this script moves it in and out.
+// Parts: those of PARTS below, which together are all of src/ (the default), or
+// any file or glob of src/, or several joined by commas (its part is named after
+// it, e.g. lock-state for src/lock.ts,src/state.ts).
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const RESULTS = path.join(ROOT, 'mutation');
+const WORK = path.join(ROOT, 'reports/mutation');
+// The test workers keep src/'s modules loaded between runs (vitest.mutation.config.ts,
+// isolate: false), which halves a run. Two modules keep what their own code computed
+// in a module-level cache that would outlive the mutant that computed it: they are
+// their own part, run with a fresh module graph for every test file.
+const CACHING = ['src/formats/restic-patterns.ts', 'src/lazy.ts'];
+// Parts of a few hundred mutants each: Stryker writes a part's results only when the
+// part ends, so a run stopped midway loses only the part under way.
+const files = (dir, names) => names.map((name) => `src/${dir}${name}.ts`).join(',');
 const PARTS = {
-  formats: 'src/formats/**/*.ts',
-  declarations: 'src/declarations/**/*.ts',
-  emitters: 'src/emitters/**/*.ts',
+  formats: 'src/formats/**/*.ts,!src/formats/restic-patterns.ts',
   restore: 'src/restore/**/*.ts',
-  core: 'src/*.ts',
+  emitters: 'src/emitters/*.ts',
+  'emitters-backup': 'src/emitters/backup/**/*.ts',
+  declarations: files('declarations/', ['schema', 'validate', 'value-formats', 'checks', 'reserved', 'unit-policy', 'suggest', 'json-schema']),
+  'declarations-reading': files('declarations/', ['load', 'yaml-events', 'toml-positions', 'tree', 'discover', 'merge', 'placeholders', 'reference', 'resolve']),
+  'core-host': files('', ['apply', 'activation', 'health', 'lock', 'state', 'rollback', 'pending', 'progress', 'host-checks', 'doctor', 'doctor-files', 'doctor-backups']),
+  'core-cli': files('', ['cli', 'main', 'report', 'pipeline', 'diagnostics', 'model']),
+  'core-write': files('', ['plan', 'write', 'fs', 'fingerprint']),
+  cached: CACHING.join(','),
 };
 const asked = process.argv.slice(2);
 for (const part of asked) {
@@ -26,14 +45,31 @@ for (const part of asked) {
   PARTS[part.split(',').map((p) => p.replace(/^src\//, '').replace(/\.ts$/, '')).join('-').replace(/[^a-z0-9]+/gi, '-').toLowerCase()] = part;
 }
 const names = asked.map((part) => (part in PARTS ? part : Object.keys(PARTS).find((name) => PARTS[name] === part)));
+
+fs.mkdirSync(RESULTS, { recursive: true });
+fs.mkdirSync(WORK, { recursive: true });
 let failed = false;
-for (const part of names.length ? names : ['formats', 'declarations', 'emitters', 'restore', 'core']) {
-  console.log(`== stryker: ${part} (${PARTS[part]})`);
-  const r = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', PARTS[part]], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ATELIER_MUTATE_PART: part } });
+for (const part of names.length ? names : Object.keys(PARTS)) {
+  const kept = path.join(RESULTS, `${part}.json.gz`);
+  const incremental = path.join(WORK, `${part}.incremental.json`);
+  if (fs.existsSync(kept)) fs.writeFileSync(incremental, zlib.gunzipSync(fs.readFileSync(kept)));
+  const isolate = PARTS[part].split(',').some((glob) => CACHING.includes(glob));
+  console.log(`== stryker: ${part} (${PARTS[part]})${isolate ? ', a fresh module graph per test file' : ''}`);
+  const r = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', PARTS[part]], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ATELIER_MUTATE_PART: part, ATELIER_MUTATE_ISOLATE: isolate ? '1' : '0' },
+  });
   if (r.status !== 0) {
     console.error(`stryker: ${part} failed (status ${r.status}); the other parts go on`);
     failed = true;
+    continue;
   }
+  // Stryker's incremental file holds absolute paths of this clone; results are kept without them.
+  const result = JSON.parse(fs.readFileSync(incremental, 'utf8'));
+  delete result.projectRoot;
+  result.atelierRunAt = new Date().toISOString();
+  fs.writeFileSync(kept, zlib.gzipSync(JSON.stringify(result), { level: 9 }));
 }
 const report = spawnSync(process.execPath, [path.join(ROOT, 'scripts/mutation-report.mjs')], { cwd: ROOT, stdio: 'inherit' });
 process.exit(failed || report.status !== 0 ? 1 : 0);

@@ -1,17 +1,18 @@
-// node scripts/mutation-report.mjs: docs/mutation.md from Stryker's JSON reports
-// (reports/mutation/<part>.json, one per part of src/ that `npm run mutate` ran)
+// node scripts/mutation-report.mjs: docs/mutation.md from the kept results
+// (mutation/<part>.json.gz, one per part of src/ that `npm run mutate` ran)
 // and the hand-kept equivalent mutants of docs/mutation-equivalents.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const REPORTS = path.join(ROOT, 'reports/mutation');
+const RESULTS = path.join(ROOT, 'mutation');
 const EQUIVALENTS = path.join(ROOT, 'docs/mutation-equivalents.json');
 const OUT = path.join(ROOT, 'docs/mutation.md');
 
-const reports = fs.existsSync(REPORTS) ? fs.readdirSync(REPORTS).filter((f) => /^[a-z0-9-]+\.json$/.test(f)).sort() : [];
+const reports = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => /^[a-z0-9-]+\.json\.gz$/.test(f)).sort() : [];
 if (reports.length === 0) {
-  console.error('no report in reports/mutation/: run `npm run mutate` first');
+  console.error('no result in mutation/: run `npm run mutate` first');
   process.exit(1);
 }
 
@@ -29,12 +30,13 @@ function originalOf(source, { start, end }) {
 
 const mutants = [];
 const runs = [];
+const runFiles = new Set();
 for (const name of reports) {
-  const report = JSON.parse(fs.readFileSync(path.join(REPORTS, name), 'utf8'));
-  const stat = fs.statSync(path.join(REPORTS, name));
-  runs.push({ part: name.replace(/\.json$/, ''), date: stat.mtime.toISOString().slice(0, 16).replace('T', ' ') });
+  const report = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(RESULTS, name))).toString('utf8'));
+  runs.push({ part: name.replace(/\.json\.gz$/, ''), date: report.atelierRunAt.slice(0, 16).replace('T', ' ') });
   for (const [file, { source, mutants: list }] of Object.entries(report.files)) {
     const rel = path.relative(ROOT, path.resolve(ROOT, file));
+    runFiles.add(rel);
     for (const m of list) {
       const original = originalOf(source, m.location);
       const replacement = m.replacement ?? '';
@@ -61,6 +63,9 @@ out.push('# Mutation testing', '');
 out.push('Written by `npm run mutate` (StrykerJS, `stryker.config.mjs`; this file by `scripts/mutation-report.mjs`). Do not edit by hand, except the list of equivalent mutants, which lives in `docs/mutation-equivalents.json`.', '');
 out.push('What it measures: each mutant is one small change to `src/` (an operator, a condition, a string, a removed block); the tests of `vitest.mutation.config.ts` run against it. The golden byte comparisons (`test/golden.test.ts`) are left out, so the score says what behaviour tests catch; so are the booted-host tests, the crash test and the package test, which run the bundled `dist/` in other processes and cannot see a mutant. Mutants in module-level code (static) are not run (`ignoreStatic`): each would need the whole suite.', '');
 out.push(`Runs: ${runs.map((r) => `${r.part} (${r.date} UTC)`).join(', ')}.`, '');
+const srcFiles = (dir) => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? srcFiles(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []));
+const notRun = srcFiles('src').filter((f) => !runFiles.has(f)).sort();
+out.push(notRun.length === 0 ? 'Every file of `src/` is in a run.' : `Not in any run yet, so not in the score: ${notRun.length} of the ${srcFiles('src').length} files of \`src/\` (${notRun.map((f) => `\`${f}\``).join(', ')}).`, '');
 out.push('## Score', '');
 out.push(`**${all.score}** (${all.detected} detected of ${all.valid} valid mutants); counting the ${all.equivalent} listed equivalent mutants out: **${all.withoutEquivalents}**.`, '');
 out.push(`| ${STATUSES.join(' | ')} | total |`, `|${STATUSES.map(() => '---:').join('|')}|---:|`);
