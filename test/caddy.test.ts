@@ -7,8 +7,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { caddyEmitter } from '../src/emitters/caddy.js';
+import type { EmittedFile } from '../src/emitters/types.js';
 import { lex, token } from '../src/formats/caddyfile.js';
 import type { HostModel, Model, RateLimit, ServiceModel } from '../src/model.js';
 import { emitTexts, fixtureTexts, tempDirs, writeFiles } from './support/emit.js';
@@ -56,15 +57,23 @@ function caddyFmt(text: string): string {
 }
 
 describe('every emitted Caddy file is exactly what caddy fmt prints', () => {
-  const sets: [string, { path: string; content: string }[]][] = [
-    ...['seed', 'fleet', 'hostile', 'split', 'rfc2136'].map((f): [string, { path: string; content: string }[]] => [`fixture ${f}`, emitTexts(fixtureTexts(f))]),
-    ...Object.entries(MODELS).map(([name, model]): [string, { path: string; content: string }[]] => {
-      const r = caddyEmitter.emit(model);
-      expect(r.diagnostics).toEqual([]);
-      return [name, r.files];
-    }),
+  type Emit = () => { path: string; content: string }[];
+  const sets: [string, Emit][] = [
+    ...['seed', 'fleet', 'hostile', 'split', 'rfc2136'].map((f): [string, Emit] => [`fixture ${f}`, () => emitTexts(fixtureTexts(f))]),
+    ...Object.entries(MODELS).map(([name, model]): [string, Emit] => [
+      name,
+      () => {
+        const r = caddyEmitter.emit(model);
+        expect(r.diagnostics).toEqual([]);
+        return r.files;
+      },
+    ]),
   ];
-  it.each(sets.flatMap(([set, files]) => caddyFiles(files).map((f) => [`${set}: ${f.path}`, f.content])))('%s', (_name, content) => {
+  // The files are emitted once here to name the tests, and again in each test, so that
+  // mutation testing credits the test with the emitter code it checks (docs/architecture.md).
+  const cases = sets.flatMap(([set, emit]) => caddyFiles(emit()).map((f): [string, Emit, string] => [`${set}: ${f.path}`, emit, f.path]));
+  it.each(cases)('%s', (_name, emit, file) => {
+    const content = caddyFiles(emit()).find((f) => f.path === file)!.content;
     expect(caddyFmt(content)).toBe(content);
   });
 
@@ -294,8 +303,11 @@ async function zonesOfPaths(zones: Map<string, string[][]>, paths: string[]): Pr
 }
 
 describe('plugin directives, against the plugins\' documented grammar', () => {
-  const model = MODELS['rate limits, routes, trusted proxies, dns'];
-  const { files } = caddyEmitter.emit(model);
+  // Emitted for every test, so that mutation testing credits it (docs/architecture.md).
+  let files: EmittedFile[] = [];
+  beforeEach(() => {
+    files = caddyEmitter.emit(MODELS['rate limits, routes, trusted proxies, dns']).files;
+  });
   const site = (name: string) => tree(files.find((f) => f.path === `caddy/sites/${name}.caddy`)!.content)[0];
 
   it('tls dns: `dns <provider> <token>` (caddy-dns/cloudflare: `cloudflare [<api_token>]`), token from the environment', () => {

@@ -2,10 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CommandRunner } from '../src/apply.js';
 import { doctor } from '../src/doctor.js';
 import { createSecretCommand } from '../src/doctor-files.js';
+import type { Model } from '../src/model.js';
 import { modelOf, tempDirs } from './support/emit.js';
 
 const temp = tempDirs();
@@ -26,7 +27,11 @@ services:
     data:
       files: [/var/lib/web/data]
 `;
-const model = modelOf([{ file: 'atelier.yaml', text: DECL }]);
+// Read for every test, so that mutation testing credits it (docs/architecture.md).
+let model: Model;
+beforeEach(() => {
+  model = modelOf([{ file: 'atelier.yaml', text: DECL }]);
+});
 const runner =
   (answers: Record<string, [number, string]> = {}): CommandRunner =>
   async (command) => {

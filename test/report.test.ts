@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Plan, PlannedFile } from '../src/plan.js';
 import { jsonReport, markdownReport, textReport, unifiedDiff } from '../src/report.js';
 
@@ -24,11 +24,15 @@ describe('unified diffs', () => {
 });
 
 describe('reports', () => {
-  const p = plan([
-    file({ path: 'atelier/services.json', service: undefined, emitter: 'manifest', action: 'update', current: '{}\n', desired: '{"a":1}\n' }),
-    file({ action: 'update', current: 'Environment="PORT=3000"\n', desired: 'Environment="PORT=3001"\n' }),
-    file({ path: 'caddy/sites/app.caddy', emitter: 'caddy', action: 'unchanged', current: 'x\n', desired: 'x\n' }),
-  ]);
+  // Planned for every test, so that mutation testing credits it (docs/architecture.md).
+  let p: ReturnType<typeof plan>;
+  beforeEach(() => {
+    p = plan([
+      file({ path: 'atelier/services.json', service: undefined, emitter: 'manifest', action: 'update', current: '{}\n', desired: '{"a":1}\n' }),
+      file({ action: 'update', current: 'Environment="PORT=3000"\n', desired: 'Environment="PORT=3001"\n' }),
+      file({ path: 'caddy/sites/app.caddy', emitter: 'caddy', action: 'unchanged', current: 'x\n', desired: 'x\n' }),
+    ]);
+  });
 
   it('text: the host actions first, then the summary, grouped host-wide then by service, no colour when not asked', () => {
     const text = textReport(p, { diff: true, color: false });

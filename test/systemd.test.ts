@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemdEmitter, FIRST_START_SCRIPT } from '../src/emitters/systemd.js';
 import { isListDirective, LIST_DIRECTIVES } from '../src/formats/unit-directives.js';
 import type { ServiceModel } from '../src/model.js';
@@ -36,10 +36,17 @@ function exposure(unitFile: string): number {
 
 describe.each(['seed', 'fleet', 'hostile'])('fixture %s, read by systemd', (fixture) => {
   const out = temp(`sd-${fixture}`);
-  const files = emitTexts(withBunStub(fixture, out));
-  const dir = writeFiles(out, files);
+  // The unit paths name the tests; the files are emitted again for every test, so that
+  // mutation testing credits each test with the emitter code it reads (docs/architecture.md).
+  const unitPaths = units(emitTexts(withBunStub(fixture, out))).map((f) => f.path);
+  let files: DesiredFile[] = [];
+  let dir = '';
+  beforeEach(() => {
+    files = emitTexts(withBunStub(fixture, out));
+    dir = writeFiles(out, files);
+  });
 
-  it.each(units(files).map((f) => f.path))('systemd-analyze verify accepts %s', (unit) => {
+  it.each(unitPaths)('systemd-analyze verify accepts %s', (unit) => {
     const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
@@ -105,8 +112,10 @@ describe.each(['seed', 'fleet', 'hostile'])('fixture %s, read by systemd', (fixt
 });
 
 describe('hardening', () => {
-  const files = emitTexts(fixtureTexts('fleet'));
-  const dir = writeFiles(temp('sec'), files);
+  let dir = '';
+  beforeEach(() => {
+    dir = writeFiles(temp('sec'), emitTexts(fixtureTexts('fleet')));
+  });
   const scores: Record<string, number> = {};
 
   it.each([
@@ -123,10 +132,16 @@ describe('hardening', () => {
 });
 
 describe('escaping', () => {
-  const files = emitTexts(fixtureTexts('hostile'));
-  const unitFile = files.find((f) => f.path === 'systemd/system/hostile.service')!;
-  const unit = parseUnit(unitFile.content);
-  const declared = modelOf(fixtureTexts('hostile')).services[0];
+  let files: DesiredFile[] = [];
+  let unitFile: DesiredFile;
+  let unit: ReturnType<typeof parseUnit>;
+  let declared: ServiceModel;
+  beforeEach(() => {
+    files = emitTexts(fixtureTexts('hostile'));
+    unitFile = files.find((f) => f.path === 'systemd/system/hostile.service')!;
+    unit = parseUnit(unitFile.content);
+    declared = modelOf(fixtureTexts('hostile')).services[0];
+  });
 
   it('every environment value reads back exactly', () => {
     const env = Object.fromEntries(directives(unit, 'Service', 'Environment').flatMap(readEnvironment));

@@ -3,7 +3,7 @@
 // systemd's word splitting. What the running systemd holds: test/host/unit-reading.test.ts.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { emitTexts, tempDirs, writeFiles } from './support/emit.js';
 import { directives, parseUnit, splitWords } from './support/unit-reader.js';
 
@@ -11,15 +11,19 @@ const temp = tempDirs();
 
 describe('a data folder with a space, read by systemd offline', () => {
   const out = temp('unit-paths');
-  const files = emitTexts([
-    {
-      file: 'spaced.yaml',
-      text: `host:\n  sysconfdir: ${out}\nservices:\n  spaced:\n    runtime: custom\n    startCommand: sleep infinity\n    enable: true\n    dataDir: /srv/my data\n    caddy:\n      enable: false\n`,
-    },
-  ]);
-  writeFiles(out, files);
   const unitPath = path.join(out, 'systemd/system/spaced.service');
-  const unit = parseUnit(files.find((f) => f.path === 'systemd/system/spaced.service')!.content);
+  let unit: ReturnType<typeof parseUnit>;
+  // Emitted for every test, so that mutation testing credits it (docs/architecture.md).
+  beforeEach(() => {
+    const files = emitTexts([
+      {
+        file: 'spaced.yaml',
+        text: `host:\n  sysconfdir: ${out}\nservices:\n  spaced:\n    runtime: custom\n    startCommand: sleep infinity\n    enable: true\n    dataDir: /srv/my data\n    caddy:\n      enable: false\n`,
+      },
+    ]);
+    writeFiles(out, files);
+    unit = parseUnit(files.find((f) => f.path === 'systemd/system/spaced.service')!.content);
+  });
 
   it('ReadWritePaths= is one word, the folder', () => {
     expect(directives(unit, 'Service', 'ReadWritePaths').flatMap((v) => splitWords(v))).toEqual(['/srv/my data']);
