@@ -21,7 +21,11 @@ export default {
   // Two cores: while the type checker still has mutants to check, one checker and one
   // test runner; then two test runners.
   concurrency: 2,
-  timeoutMS: 20_000,
+  // A mutant counts as detected when its tests run past netTime × timeoutFactor + timeoutMS.
+  // Generous, so that a loaded machine (helpers, a test run beside it) does not pass a slow
+  // survivor off as a hang: a real hang costs a minute.
+  timeoutFactor: 3,
+  timeoutMS: 60_000,
   // The results kept (mutation/<part>.json.gz) are the incremental file; the HTML report is for browsing.
   reporters: ['progress-append-only', 'html'],
   htmlReporter: { fileName: `reports/mutation/${part}.html` },
