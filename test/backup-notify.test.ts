@@ -74,7 +74,7 @@ describe('failure is loud: OnFailure= and healthcheck pings on every restic unit
     expect(scores['atelier-backup-failed@.service']).toBeLessThanOrEqual(5.5);
   });
 
-  // The same limits as without notification (test/backup.test.ts): a ping and an OnFailure= cost no exposure.
+  // The same limits as without notification (test/backup-units.test.ts): a ping and an OnFailure= cost no exposure.
   const quiet = emit(makeModel([busy, media, ledger], makeHost({ sysconfdir: dir })));
   it.each(['atelier-backup-busy.service', 'atelier-backup-media.service', 'atelier-backup-ledger.service', 'atelier-prune.service', 'atelier-check.service'])('%s scores the same in systemd-analyze security with and without notification', (name) => {
     const quietDir = writeFiles(temp('bk-quiet'), quiet);

@@ -287,7 +287,7 @@ describe('failure is loud: the failure command and the healthcheck hear of it', 
       scores[unit] = Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(out.stdout + out.stderr)![1]);
     }
     console.log(`live exposure with onFailure and healthcheckUrl: ${JSON.stringify(scores)}`);
-    // The limits of the offline measurement (test/backup.test.ts, test/backup-notify.test.ts).
+    // The limits of the offline measurement (test/backup-units.test.ts, test/backup-notify.test.ts).
     expect(scores['atelier-backup-keeper.service']).toBeLessThanOrEqual(2.4);
     expect(scores['atelier-backup-ledger.service']).toBeLessThanOrEqual(2.3);
     expect(scores['atelier-prune.service']).toBeLessThanOrEqual(1.6);
