@@ -1,16 +1,21 @@
 // The backup emitter's files for the fleet fixture: which files, what the lists
 // hold, the order of a job's steps, where restic's secrets come from, the prune,
 // the timers and the manifest.
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SCRIPTS_DIR, SNAPSHOT_HOST, STEP_NAMES } from '../src/emitters/backup/index.js';
+import type { DesiredFile } from '../src/plan.js';
 import { content, dataService, emitBackup, stepName, stepsOf } from './support/backup.js';
 import { emitTexts, fixtureTexts } from './support/emit.js';
 import { makeModel } from './support/model-builders.js';
 import { directives, parseUnit } from './support/unit-reader.js';
 
 describe('emitted backup files (fleet fixture)', () => {
-  const all = emitTexts(fixtureTexts('fleet'));
-  const files = all.filter((f) => f.emitter === 'backup');
+  // Emitted afresh for every test (beforeEach), so that mutation testing credits each test
+  // with the emitter code it checks (docs/architecture.md).
+  let files: DesiredFile[] = [];
+  beforeEach(() => {
+    files = emitTexts(fixtureTexts('fleet')).filter((f) => f.emitter === 'backup');
+  });
 
   it('has a job per service with data, one prune and one manifest', () => {
     expect(files.map((f) => f.path).sort()).toEqual([

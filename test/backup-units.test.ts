@@ -3,8 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SCRIPTS, SCRIPTS_DIR, STEP_NAMES } from '../src/emitters/backup/index.js';
+import type { DesiredFile } from '../src/plan.js';
 import { content, dataService, emitBackup, stepName, stepsOf } from './support/backup.js';
 import { emitTexts, fixtureTexts, tempDirs, writeFiles } from './support/emit.js';
 import { makeHost, makeModel } from './support/model-builders.js';
@@ -19,12 +20,20 @@ describe('emitted units, read by systemd-analyze and shellcheck', () => {
   const exporter = dataService('exporter', { files: ['/var/lib/exporter/data/export'], preBackup: 'bun run backup --out data/export', postBackup: 'rm -rf data/export' });
   // Installed where it is written, so that the step scripts the units run exist where they say (verify checks).
   const dir = temp('bk-units');
-  const files = [
+  const emit = () => [
     ...emitTexts([...fixtureTexts('hostile'), { file: 'host.yaml', text: `host:\n  sysconfdir: ${dir}\n` }]).filter((f) => f.emitter === 'backup' && !/atelier-prune|manifest|scripts/.test(f.path)),
     ...emitBackup(makeModel([stopping, filesOnly, ledger, exporter], makeHost({ sysconfdir: dir }))),
   ];
-  writeFiles(dir, files);
-  const units = files.filter((f) => /^systemd\/system\/.*\.(service|timer)$/.test(f.path)).map((f) => f.path);
+  const unitsOf = (emitted: DesiredFile[]) => emitted.filter((f) => /^systemd\/system\/.*\.(service|timer)$/.test(f.path)).map((f) => f.path);
+  // Emitted and installed afresh for every test (beforeEach), so that mutation testing credits each
+  // test with the emitter code it checks (docs/architecture.md).
+  let files: DesiredFile[] = [];
+  beforeEach(() => {
+    files = emit();
+    writeFiles(dir, files);
+  });
+  // The tests' names only, which vitest needs before any test runs; each test reads what its beforeEach emitted.
+  const units = unitsOf(emit());
   const scores: Record<string, number> = {};
 
   it.each(units)('systemd-analyze verify accepts %s', (unit) => {
@@ -36,7 +45,7 @@ describe('emitted units, read by systemd-analyze and shellcheck', () => {
   it('every step a unit runs is one of the emitted script files (root-owned, 0755), and each passes shellcheck', () => {
     const scripts = files.filter((f) => f.path.startsWith(`${SCRIPTS_DIR}/`));
     expect(scripts.map((f) => path.basename(f.path)).sort()).toEqual(Object.values(STEP_NAMES).sort());
-    for (const unit of units.filter((u) => /atelier-backup-.*\.service$/.test(u))) {
+    for (const unit of unitsOf(files).filter((u) => /atelier-backup-.*\.service$/.test(u))) {
       const s = stepsOf(fs.readFileSync(path.join(dir, unit), 'utf8'));
       for (const step of [...s.pre, ...s.start, ...s.startPost, ...s.post]) {
         expect(step.argv.slice(0, 2), `${unit}: no inline script`).not.toEqual(['/bin/sh', '-c']);
