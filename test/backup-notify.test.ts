@@ -4,7 +4,7 @@
 // test (test/host/restore.test.ts) runs them under systemd.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatProblem } from '../src/declarations/value-formats.js';
 import { backupEmitter, SNAPSHOT_HOST } from '../src/emitters/backup/index.js';
 import type { Model, ServiceModel } from '../src/model.js';
@@ -35,8 +35,13 @@ const execs = (unit: ReturnType<typeof parseUnit>, key: string) => directives(un
 
 describe('failure is loud: OnFailure= and healthcheck pings on every restic unit', () => {
   const dir = temp('bk-loud');
-  const files = emit(loudModel(dir));
-  writeFiles(dir, files);
+  // Emitted and installed afresh for every test (beforeEach), so that mutation testing credits each
+  // test with the emitter code it checks (docs/architecture.md).
+  let files: ReturnType<typeof emit> = [];
+  beforeEach(() => {
+    files = emit(loudModel(dir));
+    writeFiles(dir, files);
+  });
   const ping = path.join(dir, 'atelier/scripts/backup/ping');
   const scores: Record<string, number> = {};
 
@@ -57,7 +62,8 @@ describe('failure is loud: OnFailure= and healthcheck pings on every restic unit
     expect(start.argv).toEqual([path.join(dir, 'atelier/scripts/backup/on-failure'), '%i', 'mail -s "backup failed: $1" root']);
   });
 
-  const units = files.filter((f) => /^systemd\/system\/.*\.(service|timer)$/.test(f.path) && !f.path.includes('@.')).map((f) => f.path);
+  // The tests' names only, which vitest needs before any test runs; each test reads what its beforeEach emitted.
+  const units = emit(loudModel(dir)).filter((f) => /^systemd\/system\/.*\.(service|timer)$/.test(f.path) && !f.path.includes('@.')).map((f) => f.path);
   it.each(units)('systemd-analyze verify accepts %s', (unit) => {
     const r = spawnSync('systemd-analyze', ['verify', path.join(dir, unit)], { encoding: 'utf8' });
     expect(r.stderr + r.stdout).toBe('');
@@ -75,9 +81,9 @@ describe('failure is loud: OnFailure= and healthcheck pings on every restic unit
   });
 
   // The same limits as without notification (test/backup-units.test.ts): a ping and an OnFailure= cost no exposure.
-  const quiet = emit(makeModel([busy, media, ledger], makeHost({ sysconfdir: dir })));
+  const emitQuiet = () => emit(makeModel([busy, media, ledger], makeHost({ sysconfdir: dir })));
   it.each(['atelier-backup-busy.service', 'atelier-backup-media.service', 'atelier-backup-ledger.service', 'atelier-prune.service', 'atelier-check.service'])('%s scores the same in systemd-analyze security with and without notification', (name) => {
-    const quietDir = writeFiles(temp('bk-quiet'), quiet);
+    const quietDir = writeFiles(temp('bk-quiet'), emitQuiet());
     scores[name] = exposure(path.join(dir, 'systemd/system', name));
     expect(scores[name]).toBe(exposure(path.join(quietDir, 'systemd/system', name)));
     expect(scores[name]).toBeLessThanOrEqual(2.4);
@@ -85,6 +91,7 @@ describe('failure is loud: OnFailure= and healthcheck pings on every restic unit
   afterAll(() => console.log(`loud backup exposure (systemd-analyze security --offline=true): ${JSON.stringify(scores)}`));
 
   it('without onFailure or healthcheckUrl, no failure unit, no ping, no OnFailure=', () => {
+    const quiet = emitQuiet();
     expect(quiet.some((f) => f.path.includes('atelier-backup-failed@'))).toBe(false);
     expect(quiet.some((f) => /OnFailure=|\/ping /.test(f.content))).toBe(false);
   });
@@ -104,7 +111,11 @@ describe('the scheduled check', () => {
 });
 
 describe('per-service schedule and retention', () => {
-  const files = emit(loudModel('/etc'));
+  // Emitted for every test, so that mutation testing credits each test with the emitter code it checks.
+  let files: ReturnType<typeof emit> = [];
+  beforeEach(() => {
+    files = emit(loudModel('/etc'));
+  });
 
   it("a service's data.schedule is its timer's; the others keep the host's", () => {
     const onCalendar = (name: string) => directives(unitOf(files, `atelier-backup-${name}.timer`), 'Timer', 'OnCalendar');
