@@ -59,6 +59,12 @@ describe('the snapshot listing', () => {
     }
   });
 
+  it('with no service named, a model without data lists nothing and succeeds', async () => {
+    let text = '';
+    const ok = await listBackups({ model: makeModel([makeService('web')]), service: null, run: restic([]).run, now: NOW, say: (t) => (text += t) });
+    expect([ok, text]).toEqual([true, '']);
+  });
+
   it('says when restic cannot list, with its words', async () => {
     const run = async (argv: string[]): Promise<StepResult> => ({ command: argv, code: 1, output: 'Fatal: wrong password\n' });
     let text = '';
@@ -75,6 +81,6 @@ describe('ages and sizes at their bounds', () => {
   });
 
   it('bytes below 1 KiB whole, then one decimal, up to TiB', () => {
-    expect([bytes(0), bytes(1023), bytes(1024), bytes(1024 ** 2 - 1), bytes(1024 ** 4), bytes(1024 ** 5), bytes(Number.NaN), bytes(Infinity)]).toEqual(['0 B', '1023 B', '1.0 KiB', '1024.0 KiB', '1.0 TiB', '1024.0 TiB', '?', '?']);
+    expect([bytes(0), bytes(1023), bytes(1024), bytes(1024 ** 2 - 1), bytes(5 * 1024 ** 2), bytes(1024 ** 3), bytes(1024 ** 4), bytes(1024 ** 5), bytes(Number.NaN), bytes(Infinity)]).toEqual(['0 B', '1023 B', '1.0 KiB', '1024.0 KiB', '5.0 MiB', '1.0 GiB', '1.0 TiB', '1024.0 TiB', '?', '?']);
   });
 });
