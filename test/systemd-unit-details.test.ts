@@ -156,7 +156,7 @@ describe('a value systemd, sysusers, tmpfiles or sudo cannot carry: a diagnostic
     const result = emit(makeService('Shop', { origins: { '': at(1) } }));
     expect(result.files).toEqual([]);
     expect(result.diagnostics).toHaveLength(1);
-    expect(result.diagnostics[0]).toMatchObject({ line: 1, message: expect.stringMatching(/^`services\.Shop\.?` cannot be written into a systemd file: "Shop" is not a plain user name$/) });
+    expect(result.diagnostics[0]).toMatchObject({ line: 1, message: expect.stringMatching(/^`services\.Shop` cannot be written into a sudoers file: "Shop" is not a plain user name$/) });
   });
 });
 

@@ -48,12 +48,14 @@ class Guard {
     private readonly diagnostics: Diagnostic[],
   ) {}
 
-  value<T>(valuePath: string, make: () => T, fallback: T): T {
+  /** `valuePath` '' names the service itself; `into` is the kind of file the value was for. */
+  value<T>(valuePath: string, make: () => T, fallback: T, into = 'a systemd file'): T {
     try {
       return make();
     } catch (err) {
       if (!(err instanceof UnsafeValueError)) throw err;
-      this.diagnostics.push({ ...originOf(this.service, valuePath), message: `\`services.${this.service.name}.${valuePath}\` cannot be written into a systemd file: ${err.message}` });
+      const named = ['services', this.service.name, ...(valuePath === '' ? [] : [valuePath])].join('.');
+      this.diagnostics.push({ ...originOf(this.service, valuePath), message: `\`${named}\` cannot be written into ${into}: ${err.message}` });
       return fallback;
     }
   }
@@ -250,6 +252,6 @@ function tmpfilesFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFi
 
 function sudoersFile(host: HostModel, s: ServiceModel, guard: Guard): EmittedFile {
   // No dot in the name: sudo skips files in sudoers.d whose names contain one.
-  const rule = guard.value('', () => nopasswdRule(s.name, DEPLOY_VERBS.map((verb) => [host.systemctl, verb, `${s.name}.service`])), '');
+  const rule = guard.value('', () => nopasswdRule(s.name, DEPLOY_VERBS.map((verb) => [host.systemctl, verb, `${s.name}.service`])), '', 'a sudoers file');
   return { path: `sudoers.d/atelier-${s.name}`, mode: 0o440, content: `${hashCommentHeader(s.sources)}${rule}\n`, service: s.name };
 }
