@@ -19,7 +19,8 @@ import { exec } from './support/process.js';
 const withData = (name: string, data: Partial<ServiceModel['data']>) => makeService(name, { data: { ...makeService(name).data, ...data } });
 const app = withData('app', { sqlite: '/var/lib/app/data/app.db', files: ['/srv/app-media'], stopUnits: ['worker.service'] });
 const ledger = withData('ledger', { postgres: 'ledger' });
-const model = makeModel([app, ledger, makeService('web')]);
+const both = withData('both', { sqlite: '/var/lib/both/both.db', postgres: 'bothdb' });
+const model = makeModel([app, both, ledger, makeService('web')]);
 const STAMP = '20261130T100000';
 const WORK = `/var/tmp/atelier-restore-app-${STAMP}`;
 const SNAPSHOT = { id: 'f'.repeat(64), short_id: 'ffffffff', time: '2026-11-30T02:00:00Z', tags: ['service:app'], paths: [] };
@@ -45,7 +46,7 @@ describe('restore: refusals and the snapshot lookup', () => {
   it('a refused request says the error and its hint, and runs nothing', async () => {
     const r = scripted();
     expect(await restore({ model, options: { ...options, service: 'nope' }, dryRun: false, run: r.run, say: r.say })).toBe('invalid');
-    expect(r.said()).toBe('error: no enabled service named "nope" in the declarations (declared: app, ledger, web)\n');
+    expect(r.said()).toBe('error: no enabled service named "nope" in the declarations (declared: app, both, ledger, web)\n');
     expect(r.ran).toEqual([]);
   });
 
@@ -125,6 +126,12 @@ describe('restore: what a run says', () => {
     const r = scripted((a) => (a[0] === 'sh' && a[4] === '/srv/app-media' ? { output: '  first\nsecond  \n' } : undefined));
     expect(await restore({ model, options, dryRun: false, run: r.run, say: r.say })).toBe('ok');
     expect(r.said()).toContain(`done 7. move /srv/app-media aside to /srv/app-media.before-restore-${STAMP} (first; second)\n`);
+  });
+
+  it('--target with a PostgreSQL dump: each line of what to do next on its own line', async () => {
+    const r = scripted((a) => (a.includes('snapshots') ? { output: JSON.stringify([{ ...SNAPSHOT, tags: ['service:both'] }]) } : undefined));
+    expect(await restore({ model, options: { ...options, service: 'both', target: '/tmp/r' }, dryRun: false, run: r.run, say: r.say })).toBe('ok');
+    expect(r.said().endsWith('restored both.\nthe PostgreSQL dump is /tmp/r/run/atelier-backup-both/postgres/bothdb.dump (pg_restore --format=custom)\nthe service was not touched; the files are under /tmp/r\n')).toBe(true);
   });
 
   it('--into: the new database is said at the end', async () => {
