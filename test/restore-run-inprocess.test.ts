@@ -1,20 +1,12 @@
 // The restore run in process (src/restore/run.ts): what it says before, during
-// and after each step, and what a failure at each point leaves and tells.
-// First with a scripted runner (each command's exit and output chosen), then
-// for real: restic, sqlite3, sh and mv against a restic repository and live
-// files in a temp dir (systemctl is a stand-in that records).
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// and after each step, and what a failure at each point leaves and tells, with
+// a scripted runner (each command's exit and output chosen). The same run with
+// restic, sqlite3 and the shell for real: test/restore-run-programs.test.ts.
+import { describe, expect, it } from 'vitest';
 import type { StepResult } from '../src/apply.js';
-import { SNAPSHOT_HOST } from '../src/emitters/backup/index.js';
 import type { ServiceModel } from '../src/model.js';
 import { parseSnapshots, restore } from '../src/restore/run.js';
-import { makeHost, makeModel, makeService } from './support/model-builders.js';
-import { missingProgram, notRoot, requirement, titled } from './support/oracles.js';
-import { exec } from './support/process.js';
+import { makeModel, makeService } from './support/model-builders.js';
 
 const withData = (name: string, data: Partial<ServiceModel['data']>) => makeService(name, { data: { ...makeService(name).data, ...data } });
 const app = withData('app', { sqlite: '/var/lib/app/data/app.db', files: ['/srv/app-media'], stopUnits: ['worker.service'] });
