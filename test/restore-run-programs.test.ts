@@ -87,6 +87,8 @@ describe.skipIf(here.skip !== null)(titled('restore with restic, sqlite3 and the
   afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(staging, { recursive: true, force: true });
+    // A restore that failed keeps its folder for the administrator; a test that failed does not.
+    for (const stamp of ['T1', 'T2', 'T4']) fs.rmSync(`/var/tmp/atelier-restore-${name}-${stamp}`, { recursive: true, force: true });
     if (repoId) fs.rmSync(`/var/cache/${RESTIC_CACHE}/${repoId}`, { recursive: true, force: true });
     if (createdUser) spawnSync('userdel', ['--force', name]);
   });
