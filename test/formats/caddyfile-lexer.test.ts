@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blockContentProblem, formatBlockContent, lex, renderCaddyfile, scan, token, UnsafeCaddyValue } from '../src/formats/caddyfile.js';
-import { tempDirs } from './support/emit.js';
-import { missingProgram, requirement, titled } from './support/oracles.js';
+import { blockContentProblem, formatBlockContent, lex, renderCaddyfile, scan, token, UnsafeCaddyValue } from '../../src/formats/caddyfile.js';
+import { tempDirs } from '../support/emit.js';
+import { missingProgram, requirement, titled } from '../support/oracles.js';
 
 const temp = tempDirs();
 
