@@ -122,6 +122,8 @@ describe('a value systemd, sysusers, tmpfiles or sudo cannot carry: a diagnostic
       { line: 2, names: 'services.shop.description' },
       { line: 2, names: 'services.shop.description' },
     ]);
+    // The message says which kind of file the value was for.
+    expect(emit(service({ description: 'two\nlines' })).diagnostics[0].message).toMatch(/^`services\.shop\.description` cannot be written into a systemd file: /);
   });
 
   it('a data folder starting with white space (WorkingDirectory= would lose it): at the data folder', () => {
