@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inject } from 'vitest';
 import { exec as execProcess, run as runProcess, type ProcessResult } from '../support/process.js';
+import { removeAbandoned } from '../support/abandoned.js';
 import { CACHE_DIR, isBuilt } from './rootfs.js';
 
 export type ExecResult = ProcessResult;
@@ -35,6 +36,7 @@ export class BootedHost {
     const rootfs = inject('rootfs');
     if (!rootfs || !isBuilt(rootfs)) throw new HostUnavailable(`the Debian root file system was not built: ${inject('rootfsError') ?? 'the global set-up did not run'}`);
     progress(`booting a copy of ${rootfs}`);
+    removeAbandoned(CACHE_DIR, `run-${name}-`);
     const root = path.join(CACHE_DIR, `run-${name}-${process.pid}`);
     await fs.promises.rm(root, { recursive: true, force: true });
     await runProcess('cp', ['-a', '--reflink=auto', rootfs, root]);

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { debianMirror } from './apt-sources.js';
 import { run } from '../support/process.js';
+import { removeAbandoned } from '../support/abandoned.js';
 
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
 const SUITE = 'bookworm';
@@ -50,6 +51,7 @@ export async function ensureRootfs(log: (line: string) => void = () => undefined
   const target = rootfsPath();
   if (isBuilt(target)) return target;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
+  removeAbandoned(CACHE_DIR, 'build-');
   const build = path.join(CACHE_DIR, `build-${process.pid}`);
   fs.rmSync(build, { recursive: true, force: true });
   const { mirror, proxy, from } = debianMirror();
@@ -61,6 +63,11 @@ export async function ensureRootfs(log: (line: string) => void = () => undefined
   await installBun(build);
   configure(build);
   fs.writeFileSync(path.join(build, '.complete'), `${new Date(0).toISOString()}\n`);
+  if (isBuilt(target)) {
+    // Another test run finished the same tree first, and its tests may be copying it: keep that one.
+    fs.rmSync(build, { recursive: true, force: true });
+    return target;
+  }
   // Only a finished tree gets the cache name: an interrupted build never looks complete.
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(build, target);

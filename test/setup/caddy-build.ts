@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exec, run } from '../support/process.js';
+import { removeAbandoned } from '../support/abandoned.js';
 
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
 
@@ -67,7 +68,7 @@ async function cached(name: string, parts: unknown[], log: Log, build: (dir: str
   const go = await goVersion();
   const target = path.join(CACHE_DIR, `${name}-${key(go, ...parts)}`);
   if (fs.existsSync(path.join(target, '.complete'))) return target;
-  removeAbandonedBuilds(target);
+  removeAbandoned(path.dirname(target), `${path.basename(target)}.build-`);
   const dir = `${target}.build-${process.pid}`;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
@@ -85,26 +86,6 @@ async function cached(name: string, parts: unknown[], log: Log, build: (dir: str
   fs.renameSync(dir, target);
   log(`${name} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return target;
-}
-
-/** Build folders of runs that were interrupted (their process is gone). */
-function removeAbandonedBuilds(target: string): void {
-  const prefix = `${path.basename(target)}.build-`;
-  for (const entry of fs.readdirSync(path.dirname(target))) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(entry.slice(prefix.length));
-    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
-    fs.rmSync(path.join(path.dirname(target), entry), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const TIMEOUT = 40 * 60_000;
