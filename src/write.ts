@@ -280,7 +280,13 @@ function stageFile(fs: FsLike, target: string, content: string, mode: number, fs
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.atelier-${process.pid}-${tempCounter++}.tmp`);
   // 'wx': never reuse or follow anything already at the temporary name. Owner-only
   // until complete; the final mode is set explicitly, whatever the umask.
-  const fd = fs.openSync(temp, 'wx', 0o600);
+  let fd: number;
+  try {
+    fd = fs.openSync(temp, 'wx', 0o600);
+  } catch (err) {
+    // The refusal names the file the user asked for, not its temporary (full disk, read-only folder).
+    throw Object.assign(err as Error, { target });
+  }
   try {
     fs.writeSync(fd, content);
     fs.fchmodSync(fd, mode);
