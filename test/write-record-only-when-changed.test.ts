@@ -88,4 +88,16 @@ describe('the ownership record', () => {
     // The file's folder (--out) and atelier/, once each, after the rename: the record was not replaced.
     expect(counts).toEqual({ recordWrites: 0, folderSyncs: 2, flushes: 0 });
   });
+  it('a run that only fixes a mode notes the file\'s new fingerprint in the record, where the old record had none', async () => {
+    const out = tempOut();
+    const first = traced(true);
+    await writePlan(first.fs, planTree(first.fs, out, files(['a.conf', 'a\n']), opts));
+    expect(record(out).files['a.conf'].stat).toBeUndefined();
+    nodeFs.chmodSync(path.join(out, 'a.conf'), 0o600);
+    const plan = planTree(nodeFs, out, files(['a.conf', 'a\n']), opts);
+    expect({ actions: plan.files.map((f) => f.action), stateChanged: plan.stateChanged }).toEqual({ actions: ['update'], stateChanged: false });
+    await writePlan(nodeFs, plan, { flush: async () => undefined });
+    const stat = nodeFs.lstatSync(path.join(out, 'a.conf'));
+    expect(record(out).files['a.conf'].stat).toBe(`${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`);
+  });
 });
