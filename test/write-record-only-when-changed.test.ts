@@ -100,4 +100,23 @@ describe('the ownership record', () => {
     const stat = nodeFs.lstatSync(path.join(out, 'a.conf'));
     expect(record(out).files['a.conf'].stat).toBe(`${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`);
   });
+  it('pruning while another entry changes writes the record ahead (owning the file to delete) before the final one', async () => {
+    const out = tempOut();
+    await writePlan(nodeFs, planTree(nodeFs, out, files(['a.conf', 'a\n'], ['b.conf', 'b\n']), opts));
+    nodeFs.chmodSync(path.join(out, 'a.conf'), 0o644); // a new ctime: the noted fingerprint no longer holds
+    const { fs, counts, flush } = traced();
+    const plan = planTree(fs, out, files(['a.conf', 'a\n']), { ...opts, prune: true });
+    expect(plan.files.map((f) => `${f.path}: ${f.action}`)).toEqual(['a.conf: unchanged', 'b.conf: delete']);
+    let ahead: State | undefined;
+    const unlinkSync = fs.unlinkSync;
+    fs.unlinkSync = (p: nodeFs.PathLike) => {
+      if (String(p).endsWith('/b.conf')) ahead = record(out);
+      unlinkSync(p);
+    };
+    await writePlan(fs, plan, { flush });
+    expect(Object.keys(ahead?.files ?? {})).toEqual(['a.conf', 'b.conf']);
+    expect(ahead?.files['a.conf'].stat).toBeUndefined();
+    expect(Object.keys(record(out).files)).toEqual(['a.conf']);
+    expect(counts.recordWrites).toBe(2);
+  });
 });
