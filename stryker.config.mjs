@@ -26,6 +26,9 @@ export default {
   // survivor off as a hang: a real hang costs a minute.
   timeoutFactor: 3,
   timeoutMS: 60_000,
+  // The first, unmutated run of the whole test set (about 5 minutes idle, more with a fresh module
+  // graph per test file or on a busy machine) must not be mistaken for a hang: Stryker's default is 5.
+  dryRunTimeoutMinutes: 30,
   // The results kept (mutation/<part>.json.gz) are the incremental file; the HTML report is for browsing.
   reporters: ['progress-append-only', 'html'],
   htmlReporter: { fileName: `reports/mutation/${part}.html` },
