@@ -107,6 +107,15 @@ describe('lists', () => {
     expect(s.extraOptions).toEqual({ HOSTS: { type: 'list', description: '', value: [] }, TAGS: { type: 'table', description: '', value: {} } });
   });
 
+  it('an extra table or list option not set takes the default its declaration gives, and one set keeps its own value', () => {
+    const options = '    extraOptions:\n      LABELS:\n        type: table\n        default: {tier: gold, size: 3}\n      HOSTS:\n        type: list\n        default: [a, b]\n';
+    expect(service(svc(options)).extraOptions).toEqual({
+      HOSTS: { type: 'list', description: '', value: ['a', 'b'] },
+      LABELS: { type: 'table', description: '', value: { tier: 'gold', size: '3' } },
+    });
+    expect(service(svc(`${options}    LABELS: {tier: silver}\n`)).extraOptions.LABELS.value).toEqual({ tier: 'silver' });
+  });
+
   it('a list default is copied, not shared between services', () => {
     const result = resolveDeclarations([{ file: 'a.yaml', text: 'services:\n  a:\n    enable: true\n    domain: a.example.com\n  b:\n    enable: true\n    port: 3001\n    domain: b.example.com\n' }]);
     const [a, b] = result.model!.services;

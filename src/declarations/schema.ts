@@ -77,6 +77,8 @@ export interface RecordField extends Common {
   kind: 'record';
   values: Field;
   keyFormat?: StringFormat;
+  /** An extra `table` option's declared default; the schema's own tables start empty. */
+  default?: Readonly<Record<string, unknown>> | null;
 }
 /** A table with fixed keys. */
 export interface ObjectField extends Common {

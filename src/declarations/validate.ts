@@ -141,7 +141,8 @@ function defaultOf(field: Field, path: string, ctx: StructureContext, siblings: 
       return out;
     }
     case 'record':
-      return {};
+      // A copy: each service that leaves the option unset gets a table of its own.
+      return field.default ? { ...field.default } : {};
     case 'any':
       return undefined;
     case 'list':
