@@ -49,11 +49,15 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
     case 'duration':
       return /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d))+$/.test(value) ? null : 'must be a duration such as 30s, 1m or 1h';
     case 'timespan':
-      return /^(\s*\d+(\.\d+)?\s*(usec|us|µs|msec|ms|seconds?|sec|s|minutes?|min|m|hours?|hr|h|days?|d|weeks?|w)?)+\s*$/.test(value)
+      // A number takes all its digits (the lookahead): a run of digits that could be split
+      // between repetitions made the match exponential (30 characters took minutes), and
+      // systemd refuses a number right after a fraction (`1.51.5`) as this does.
+      return /^\s*(?:\d+(?:\.\d+)?(?![\d.])\s*(?:(?:usec|us|µs|msec|ms|seconds?|sec|s|minutes?|min|m|hours?|hr|h|days?|d|weeks?|w)\s*)?)+$/.test(value)
         ? null
         : 'must be a systemd time span such as 30s, 2h or 1h 30min';
     case 'calendar':
-      return /^[A-Za-z0-9*,:./~ +-]+$/.test(value) ? null : 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00';
+      // `_` is in time zone names (`America/New_York`), which systemd reads after the time.
+      return /^[A-Za-z0-9*,:./~ +_-]+$/.test(value) ? null : 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00';
     case 'cidr':
       return isCidr(value) ? null : 'must be a CIDR range such as 173.245.48.0/20 or 2400:cb00::/32';
     case 'env-name':
@@ -89,11 +93,15 @@ function acmeCaProblem(value: string): string | null {
   return null;
 }
 
-/** restic check --read-data-subset: n/t with 1 <= n <= t, a percentage above 0 up to 100, or a size. */
+/**
+ * restic check --read-data-subset: n/t with 1 <= n <= t <= 256, a percentage above 0 up to 100,
+ * or a size with its unit (restic 0.14, Debian 12's, reads a bare number as a one-value n/t and
+ * refuses it, as it refuses t above 256).
+ */
 function resticSubsetProblem(value: string): string | null {
   const fraction = /^(\d+)\/(\d+)$/.exec(value);
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
-  const ok = fraction ? Number(fraction[1]) >= 1 && Number(fraction[1]) <= Number(fraction[2]) : percent ? Number(percent[1]) > 0 && Number(percent[1]) <= 100 : /^[1-9]\d*[KMGT]?$/.test(value);
+  const ok = fraction ? Number(fraction[1]) >= 1 && Number(fraction[1]) <= Number(fraction[2]) && Number(fraction[2]) <= 256 : percent ? Number(percent[1]) > 0 && Number(percent[1]) <= 100 : /^[1-9]\d*[KMGT]$/.test(value);
   return ok ? null : 'must be a restic --read-data-subset: n/t (1/5), a percentage (5%) or a size (500M)';
 }
 
