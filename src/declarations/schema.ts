@@ -340,7 +340,7 @@ const host = {
             enable: { kind: 'bool', default: true, description: 'Emit the check timer' },
             schedule: { kind: 'string', format: 'calendar', default: 'Wed *-*-* 05:00:00', description: 'OnCalendar of the check' },
             randomizedDelay: { kind: 'string', format: 'timespan', default: '1h', description: 'Randomized delay' },
-            readDataSubset: { kind: 'string', format: 'restic-subset', default: '5%', description: 'restic --read-data-subset: n/t, a percentage or a size (500M)' },
+            readDataSubset: { kind: 'string', format: 'restic-subset', default: '5%', description: 'restic --read-data-subset: n/t with t at most 256 (1/5), a percentage (5%) or a size with its unit (500M)' },
           },
         },
         onFailure: { kind: 'string', nullable: true, format: 'command', default: null, description: 'Run (bash -c, as root) when a backup, prune or check fails; $1 the failed unit, $2 its last journal lines' },
