@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { debianMirror } from './apt-sources.js';
 import { run } from '../support/process.js';
-import { removeAbandoned } from '../support/abandoned.js';
+import { awaitOtherBuilder, removeAbandoned } from '../support/abandoned.js';
 
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
 const SUITE = 'bookworm';
@@ -51,8 +51,12 @@ export async function ensureRootfs(log: (line: string) => void = () => undefined
   const target = rootfsPath();
   if (isBuilt(target)) return target;
   fs.mkdirSync(CACHE_DIR, { recursive: true });
+  // Leftovers of killed runs, also under the name earlier versions used (build-<pid>).
+  const building = `${path.basename(target)}.build-`;
+  removeAbandoned(CACHE_DIR, building);
   removeAbandoned(CACHE_DIR, 'build-');
-  const build = path.join(CACHE_DIR, `build-${process.pid}`);
+  if (await awaitOtherBuilder(CACHE_DIR, building, () => isBuilt(target), log)) return target;
+  const build = path.join(CACHE_DIR, `${building}${process.pid}`);
   fs.rmSync(build, { recursive: true, force: true });
   const { mirror, proxy, from } = debianMirror();
   log(`building ${target} with debootstrap (${SUITE}, ${PACKAGES.length} packages) from ${mirror} (${from})${proxy ? ` through ${proxy}` : ''}`);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exec, run } from '../support/process.js';
-import { removeAbandoned } from '../support/abandoned.js';
+import { awaitOtherBuilder, removeAbandoned } from '../support/abandoned.js';
 
 export const CACHE_DIR = process.env.ATELIER_HOST_CACHE ?? '/var/cache/atelier-emit';
 
@@ -68,7 +68,9 @@ async function cached(name: string, parts: unknown[], log: Log, build: (dir: str
   const go = await goVersion();
   const target = path.join(CACHE_DIR, `${name}-${key(go, ...parts)}`);
   if (fs.existsSync(path.join(target, '.complete'))) return target;
-  removeAbandoned(path.dirname(target), `${path.basename(target)}.build-`);
+  const building = `${path.basename(target)}.build-`;
+  removeAbandoned(CACHE_DIR, building);
+  if (await awaitOtherBuilder(CACHE_DIR, building, () => fs.existsSync(path.join(target, '.complete')), log)) return target;
   const dir = `${target}.build-${process.pid}`;
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true });
