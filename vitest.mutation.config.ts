@@ -2,13 +2,14 @@
 // Left out, so the score says what behaviour tests catch and what can see a mutant:
 // - test/golden.test.ts: byte comparisons that `npm run golden:update` waves through;
 // - test/host/**: boot a Debian under systemd-nspawn from the bundled dist/ (no mutant reaches it);
-// - test/crash.test.ts, test/package.test.ts: run only the bundle or the package, as processes.
+// - test/crash.test.ts, test/package.test.ts, test/cli-flags.test.ts: run only the bundle or the
+//   package, as processes.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/golden.test.ts', 'test/host/**', 'test/crash.test.ts', 'test/package.test.ts', '**/node_modules/**'],
+    exclude: ['test/golden.test.ts', 'test/host/**', 'test/crash.test.ts', 'test/package.test.ts', 'test/cli-flags.test.ts', '**/node_modules/**'],
     globalSetup: ['test/setup/mutation-global.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,

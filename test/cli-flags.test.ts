@@ -11,6 +11,9 @@ import { tempDirs } from './support/emit.js';
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin/atelier-emit.js');
 const temp = tempDirs();
+// A run of the bundle takes well under a second; a hung one fails its test with its
+// output (spawnSync's ETIMEDOUT) instead of holding the worker until the test's bound.
+const BOUND = { timeout: 60_000, killSignal: 'SIGKILL' } as const;
 
 const SERVICE = (name: string, port: number) => `  ${name}:
     description: ${name} under test
@@ -34,8 +37,8 @@ function project(services = ['alpha', 'beta']): { decl: string; out: string; dec
 }
 
 function emit(p: { decl: string; out: string }, ...flags: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--config', p.decl, '--out', p.out, '--no-color', ...flags], { cwd: ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(process.execPath, [BIN, '--config', p.decl, '--out', p.out, '--no-color', ...flags], { cwd: ROOT, encoding: 'utf8', ...BOUND });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr + (r.error ? `\n${r.error.message}` : '') };
 }
 
 const tree = (out: string) => readTree(out, (p) => p.startsWith('atelier/.'));
@@ -94,7 +97,10 @@ describe('--check, through the bundle', () => {
     const p = { decl: path.join(repo, 'declarations'), out: path.join(repo, 'tree') };
     fs.mkdirSync(p.decl);
     fs.writeFileSync(path.join(p.decl, 'apps.yaml'), declarations(['alpha', 'beta']));
-    const gate = () => spawnSync('bash', ['-c', command], { cwd: repo, encoding: 'utf8' });
+    const gate = () => {
+    const r = spawnSync('bash', ['-c', command], { cwd: repo, encoding: 'utf8', ...BOUND });
+    return { ...r, stderr: r.stderr + (r.error ? `\n${r.error.message}` : '') };
+  };
     expect(gate().status, 'an empty tree is drift').toBe(1);
     expect(emit(p).code).toBe(0);
     expect(gate().status, 'in sync').toBe(0);
