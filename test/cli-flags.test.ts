@@ -1,12 +1,14 @@
 // The emit flags through the real program: the bundle (bin/atelier-emit.js, built from
 // the current source by the global set-up) as a process, each flag checked by its effect
-// on the tree and the exit status, not by what the library does when called directly.
+// on the tree and the exit status, not by what the library does when called directly;
+// and a closed pipe on its output.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree } from './support/cli.js';
 import { tempDirs } from './support/emit.js';
+import { fleetYaml } from './support/fleet.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin/atelier-emit.js');
@@ -166,5 +168,19 @@ describe('--prune, --force and --format markdown, through the bundle', () => {
     expect(r.stdout).toMatch(/```diff\n/);
     const text = emit(p, '--dry-run');
     expect(text.stdout).not.toContain('### atelier-emit plan');
+  });
+});
+
+describe('a closed pipe', () => {
+  it('ends the run quietly with its real exit status', () => {
+    const out = temp('out');
+    // A plan of 200 services is far larger than a pipe holds; head reads one line and goes.
+    const decl = path.join(temp('decl'), 'atelier.yaml');
+    fs.writeFileSync(decl, fleetYaml(200));
+    for (const [flags, status] of [[['--dry-run'], 0], [['--check'], 1]] as const) {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --config "${decl}" --out "${out}" ${flags.join(' ')} | head -1 >/dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8', ...BOUND });
+      expect(r.stdout).toBe(`status ${status}\n`);
+      expect(r.stderr).not.toMatch(/EPIPE|Error|\bat /);
+    }
   });
 });
