@@ -16,6 +16,9 @@ const temp = tempDirs();
 // A run of the bundle takes well under a second; a hung one fails its test with its
 // output (spawnSync's ETIMEDOUT) instead of holding the worker until the test's bound.
 const BOUND = { timeout: 60_000, killSignal: 'SIGKILL' } as const;
+// --norc: a bash -c started by Node (a socket on stdin) from a parent with SHLVL < 2 takes itself
+// for an ssh session and sources ~/.bashrc, whatever that does on the machine (here pyenv's
+// rehash, which waits on a lock: parallel runs stalled for minutes).
 
 const SERVICE = (name: string, port: number) => `  ${name}:
     description: ${name} under test
@@ -100,7 +103,7 @@ describe('--check, through the bundle', () => {
     fs.mkdirSync(p.decl);
     fs.writeFileSync(path.join(p.decl, 'apps.yaml'), declarations(['alpha', 'beta']));
     const gate = () => {
-    const r = spawnSync('bash', ['-c', command], { cwd: repo, encoding: 'utf8', ...BOUND });
+    const r = spawnSync('bash', ['--norc', '-c', command], { cwd: repo, encoding: 'utf8', ...BOUND });
     return { ...r, stderr: r.stderr + (r.error ? `\n${r.error.message}` : '') };
   };
     expect(gate().status, 'an empty tree is drift').toBe(1);
@@ -178,7 +181,7 @@ describe('a closed pipe', () => {
     const decl = path.join(temp('decl'), 'atelier.yaml');
     fs.writeFileSync(decl, fleetYaml(200));
     for (const [flags, status] of [[['--dry-run'], 0], [['--check'], 1]] as const) {
-      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --config "${decl}" --out "${out}" ${flags.join(' ')} | head -1 >/dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8', ...BOUND });
+      const r = spawnSync('bash', ['--norc', '-c', `"${process.execPath}" "${BIN}" --config "${decl}" --out "${out}" ${flags.join(' ')} | head -1 >/dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8', ...BOUND });
       expect(r.stdout).toBe(`status ${status}\n`);
       expect(r.stderr).not.toMatch(/EPIPE|Error|\bat /);
     }

@@ -18,7 +18,8 @@ const AWKWARD = ['two words', 'it\'s', 'say "hi"', 'back\\slash', '100%', 'tab\t
 describe('shellQuote, read back by bash', () => {
   it('gives back each value exactly', () => {
     for (const value of [...AWKWARD, '', 'plain', 'a\nb', "''", '-n']) {
-      const echoed = execFileSync('bash', ['-c', `printf '%s' ${shellQuote(value)}`], { encoding: 'utf8' });
+      // --norc: see test/cli-flags.test.ts (Node's bash -c would source ~/.bashrc).
+      const echoed = execFileSync('bash', ['--norc', '-c', `printf '%s' ${shellQuote(value)}`], { encoding: 'utf8' });
       expect(echoed, JSON.stringify(value)).toBe(value);
     }
   });

@@ -72,7 +72,7 @@ describe('the man page', () => {
 
 describe('the bash completion', () => {
   const complete = (words: string) =>
-    run('bash', ['-c', `source ${path.join(ROOT, 'completions/atelier-emit.bash')}; COMP_WORDS=(${words}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _atelier_emit; printf '%s\\n' "\${COMPREPLY[@]}"`], { cwd: path.join(ROOT, 'fixtures/seed') });
+    run('bash', ['--norc', '-c', `source ${path.join(ROOT, 'completions/atelier-emit.bash')}; COMP_WORDS=(${words}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _atelier_emit; printf '%s\\n' "\${COMPREPLY[@]}"`], { cwd: path.join(ROOT, 'fixtures/seed') });
 
   it.each([[[]], [['validate']], [['doctor']], [['schema']]])('offers exactly the options --help lists (%j)', async (command) => {
     const offered = (await complete(`atelier-emit ${command.join(' ')} -`)).trim().split('\n').sort();
