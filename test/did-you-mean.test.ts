@@ -4,6 +4,7 @@
 // validate, which runs the emit run's own checks.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { closest } from '../src/declarations/suggest.js';
 import { runCli } from './support/cli.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,5 +25,12 @@ describe('did you mean, whatever the case', () => {
   it('an unknown placeholder in capitals suggests the known one (${DATADIR} → ${dataDir})', async () => {
     const errors = await validate('services:\n  app:\n    enable: true\n    runtime: custom\n    startCommand: sleep 1\n    environment:\n      X: ${DATADIR}/x\n');
     expect(errors).toContainEqual(expect.objectContaining({ line: 7, hint: 'did you mean `${dataDir}`?' }));
+  });
+});
+
+describe('the closest known name', () => {
+  it('of two at the same distance, suggests the one listed first (the schema order), whichever it is', () => {
+    expect(closest('dataDor', ['dataDir', 'dataDar'])).toBe('dataDir');
+    expect(closest('dataDor', ['dataDar', 'dataDir'])).toBe('dataDar');
   });
 });

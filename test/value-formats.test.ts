@@ -170,6 +170,7 @@ describe('durations and systemd time spans', () => {
     ['2h ', null],
     ['2 h', null],
     ['1.5h', null],
+    ['1.25s', null],
     ['1.5', null],
     ['12', null],
     ['1 2', null],
@@ -308,6 +309,7 @@ describe('restic --read-data-subset', () => {
     ['0M', SUBSET],
     ['1P', SUBSET],
     ['500MB', SUBSET],
+    ['x5M', SUBSET],
   ]);
 });
 
