@@ -121,9 +121,7 @@ describe('--check, through the bundle', () => {
     const edited = gate();
     expect(edited.status, edited.stderr).toBe(1);
     expect(edited.stderr).toContain('edited by hand');
-    // Nine processes of the bundle one after the other: on a machine whose cores are busy
-    // (a mutation run's first pass beside other test runs) that took over the default 120 s.
-  }, 300_000);
+  });
 });
 
 describe('--prune, --force and --format markdown, through the bundle', () => {
