@@ -1,11 +1,11 @@
 // What `--check` says differs (differences), the path order of a plan (compare),
 // and how the tree inspector remembers what it saw of a folder.
 import * as nodeFs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compare, differences, TreeInspector, type Action, type Plan, type PlannedFile } from '../src/plan.js';
 import type { Pending } from '../src/pending.js';
+import { tempDirs } from './support/emit.js';
 
 const file = (p: string, action: Action): PlannedFile => ({ path: p, action, current: null, desired: null, mode: 0o644, emitter: 'systemd' });
 const plan = (actions: Action[], extra: Partial<Plan> = {}): Plan => ({
@@ -75,13 +75,9 @@ describe('compare (the order of paths in a plan)', () => {
 });
 
 describe('TreeInspector', () => {
-  const roots: string[] = [];
-  afterEach(() => {
-    for (const d of roots.splice(0)) nodeFs.rmSync(d, { recursive: true, force: true });
-  });
+  const temp = tempDirs();
   const outDir = () => {
-    const root = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'atelier-inspector-'));
-    roots.push(root);
+    const root = temp('inspector');
     nodeFs.mkdirSync(path.join(root, 'out'));
     return { root, out: path.join(root, 'out') };
   };

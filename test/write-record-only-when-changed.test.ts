@@ -2,26 +2,19 @@
 // changed files makes the change durable even when the record stays the same
 // (a file system without a usable fence, where no fingerprint is noted).
 import * as nodeFs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FsLike } from '../src/fs.js';
 import { planTree, type DesiredFile } from '../src/plan.js';
 import { parseState, STATE_PATH, type State } from '../src/state.js';
 import { writePlan } from '../src/write.js';
+import { tempDirs } from './support/emit.js';
 
 const opts = { prune: false, force: false, emitters: ['systemd', 'caddy', 'backup', 'manifest'] as const };
 const files = (...specs: [string, string][]): DesiredFile[] => specs.map(([p, content]) => ({ path: p, content, mode: 0o644, emitter: 'systemd', service: 'app' }));
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) nodeFs.rmSync(d, { recursive: true, force: true });
-});
-const tempOut = () => {
-  const dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'atelier-record-'));
-  dirs.push(dir);
-  return dir;
-};
+const temp = tempDirs();
+const tempOut = () => temp('record');
 const recordText = (out: string) => nodeFs.readFileSync(path.join(out, STATE_PATH), 'utf8');
 const record = (out: string): State => parseState(recordText(out)) as State;
 
