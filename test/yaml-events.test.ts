@@ -85,7 +85,9 @@ describe('the fast YAML reading agrees with the composed one', () => {
   it('hands over what it does not read, so that `yaml` reports it', () => {
     const handedOver = ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a:\nb: 1\n', '%YAML 1.1\n---\na: yes\n', 'a: 1\n---\nb: 2\n', '? [a, b]\n: 1\n', 'a: [1, 2\n', 'a:\n\t- b\n', 'a: "x" # c\nb: | # comment\n  x\n', '',
       // Found by inserting characters at random: js-yaml accepts these, `yaml` refuses them.
-      'text: |\n  hello\n\t', '\r\r\na: [1, {b: c}]\n', 'a- t: |\n  hello\n\r\t\n'];
+      'text: |\n  hello\n\t', '\r\r\na: [1, {b: c}]\n', 'a- t: |\n  hello\n\r\t\n',
+      // A document end before the first document: js-yaml reads one document, `yaml` two (and refuses them).
+      '...\r\nservices:\n  app:\n    port: 8080\n', '...\na: 1\n', '... \na: 1\n', '# c\n\n...\na: 1\n', 'a: 1\n...\nb: 2\n'];
     for (const text of handedOver) expect(bothReadings(text).fast, JSON.stringify(text)).toBeUndefined();
   });
 

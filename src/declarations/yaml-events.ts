@@ -28,6 +28,9 @@ export function lineLocator(file: string, text: string): (offset: number) => Ori
 }
 
 const LONE_CR = /\r(?!\n)/;
+// A document end marker before any content: js-yaml reads it as nothing, `yaml` as an
+// empty document followed by another (and refuses the file).
+const LEADING_DOCUMENT_END = /^(?:[ ]*(?:#[^\n]*)?\r?\n)*\.\.\.(?![^\s])/;
 
 type Frame = { node: PMap; key: { name: string; at: Origin } | null; duplicate: boolean } | { node: Extract<PNode, { kind: 'list' }> };
 
@@ -37,9 +40,9 @@ type Frame = { node: PMap; key: { name: string; at: Origin } | null; duplicate: 
  * outside the subset this path reads.
  */
 export function treeFromEvents(text: string, at: (offset: number) => Origin, maxDepth: number, diagnostics: Diagnostic[]): PNode | null | undefined {
-  // Tabs and lone carriage returns are where the two parsers were seen to disagree (js-yaml
+  // Tabs, lone carriage returns and `...` are where the two parsers were seen to disagree (js-yaml
   // accepting what `yaml` refuses): such a text is left to `yaml`.
-  if (text.includes('\t') || LONE_CR.test(text)) return undefined;
+  if (text.includes('\t') || LONE_CR.test(text) || LEADING_DOCUMENT_END.test(text)) return undefined;
   let events: Event[];
   try {
     // Two levels short of the composed path's bound: a document near it is left to that path to judge.
