@@ -168,7 +168,7 @@ export function planTree(fs: FsLike, outDir: string, desired: readonly DesiredFi
     nextFiles[p] = entry;
     if (options.emitters.includes(entry.emitter)) removals.push([p, entry]);
   }
-  const disabled = new Set(options.disabled ?? []);
+  const disabled = new Set(options.disabled);
   const deletions = removals.map(([p, entry]): PlannedFile | null => {
     const service = entry.service ?? serviceOfPath(p, disabled);
     // `enable: false` is an explicit decision: its files go, as switching a NixOS generation removes them.
@@ -310,13 +310,15 @@ function readState(fs: FsLike, outDir: string): { state: State; problem?: string
   return { state: parsed, text };
 }
 
+/** A folder under --out: why files cannot go into it, or whether it is missing (so is all beneath it). */
+type FolderState = { problem: string } | { problem: null; missing: boolean };
+
 /**
  * Looks at paths under --out without following symlinks: a symlinked folder
  * could point anywhere on the host, so it blocks every path beneath it, even with --force.
  */
 export class TreeInspector {
-  /** Per folder: why files cannot go into it (null: they can), and whether it is missing (so is all beneath it). */
-  private readonly folders = new Map<string, { problem: string | null; missing: boolean }>();
+  private readonly folders = new Map<string, FolderState>();
   private readonly prefix: string;
 
   constructor(
@@ -339,7 +341,7 @@ export class TreeInspector {
   /** What is at the path, by one lstat (none at all under a missing folder). */
   look(relative: string): Seen {
     const folder = this.folder(path.posix.dirname(relative));
-    if (folder.problem) return { kind: 'blocked', reason: folder.problem, forceable: false };
+    if (folder.problem !== null) return { kind: 'blocked', reason: folder.problem, forceable: false };
     if (folder.missing) return { kind: 'absent' };
     try {
       const stat = lstatOrNull(this.fs, this.prefix + relative);
@@ -372,7 +374,7 @@ export class TreeInspector {
     this.folders.delete(relative);
   }
 
-  private folder(relative: string): { problem: string | null; missing: boolean } {
+  private folder(relative: string): FolderState {
     if (relative === '.' || relative === '') return { problem: null, missing: false };
     let cached = this.folders.get(relative);
     if (cached === undefined) {
@@ -382,17 +384,17 @@ export class TreeInspector {
     return cached;
   }
 
-  private checkFolder(relative: string): { problem: string | null; missing: boolean } {
+  private checkFolder(relative: string): FolderState {
     const parent = this.folder(path.posix.dirname(relative));
-    if (parent.problem || parent.missing) return parent;
+    if (parent.problem !== null || parent.missing) return parent;
     try {
       const stat = lstatOrNull(this.fs, this.prefix + relative);
       if (stat === null) return { problem: null, missing: true };
-      if (stat.isSymbolicLink()) return { problem: `its folder ${relative} is a symlink (atelier-emit never writes through one)`, missing: false };
-      if (!stat.isDirectory()) return { problem: `${relative} is a file where a folder should be`, missing: false };
+      if (stat.isSymbolicLink()) return { problem: `its folder ${relative} is a symlink (atelier-emit never writes through one)` };
+      if (!stat.isDirectory()) return { problem: `${relative} is a file where a folder should be` };
       return { problem: null, missing: false };
     } catch (err) {
-      return { problem: `its folder ${relative} cannot be read (${errorCode(err)})`, missing: false };
+      return { problem: `its folder ${relative} cannot be read (${errorCode(err)})` };
     }
   }
 }

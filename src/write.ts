@@ -231,8 +231,8 @@ function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, rela
 /**
  * The final record, with the fingerprint of each file just written, so the
  * next run need not read it back. Taken after a fence on the file system's
- * clock (src/fingerprint.ts); a file whose entry is not the hash of what was
- * written (a rollback) or whose ctime is not older than the fence gets none.
+ * clock (src/fingerprint.ts); a file a rollback put back, or whose ctime is
+ * not older than the fence, gets none.
  */
 function withFingerprints(fs: FsLike, plan: Plan, staged: Staged[], ready: Folders): State {
   const folder = path.posix.dirname(STATE_PATH);
@@ -247,8 +247,11 @@ function withFingerprints(fs: FsLike, plan: Plan, staged: Staged[], ready: Folde
   // In place, not a copy of every entry (memory at 10,000 services); the plan then holds the record as written.
   const files = plan.nextState.files;
   for (const { target, file } of staged) {
+    // A rollback's files carry no hash: they put back what was on disk before, perhaps a hand
+    // edit that the restored record does not describe. The next run must read them again.
+    if (file.desiredHash === undefined) continue;
+    // Every file a forward plan writes has an entry of exactly that hash (planTree's record()).
     const entry = files[file.path];
-    if (entry === undefined || file.desiredHash === undefined || entry.sha256 !== file.desiredHash) continue;
     let stat: ReturnType<typeof lstatOrNull> = null;
     try {
       stat = lstatOrNull(fs, target);
