@@ -31,7 +31,7 @@ const PARTS = {
   // about 10 s a mutant, so they are a part of their own.
   'emitters-backup': 'src/emitters/backup/**/*.ts,!src/emitters/backup/job.ts,!src/emitters/backup/scripts.ts',
   'emitters-backup-job': files('emitters/backup/', ['job', 'scripts']),
-  declarations: files('declarations/', ['schema', 'validate', 'value-formats', 'checks', 'reserved', 'unit-policy', 'suggest', 'json-schema']),
+  declarations: files('declarations/', ['schema', 'validate', 'value-formats', 'calendar', 'checks', 'reserved', 'unit-policy', 'suggest', 'json-schema']),
   'declarations-reading': files('declarations/', ['load', 'yaml-events', 'toml-positions', 'tree', 'discover', 'merge', 'placeholders', 'reference', 'resolve']),
   'core-host': files('', ['apply', 'activation', 'health', 'lock', 'state', 'rollback', 'pending', 'progress', 'host-checks', 'doctor', 'doctor-files', 'doctor-backups']),
   'core-cli': files('', ['cli', 'main', 'report', 'pipeline', 'diagnostics', 'model']),

@@ -214,8 +214,8 @@ describe('durations and systemd time spans', () => {
 });
 
 describe('systemd calendar events', () => {
-  // A character check, not a parser: `banana` passes here and systemd refuses it (see the report).
-  const CALENDAR = 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00';
+  // test/calendar.test.ts holds the reading to `systemd-analyze calendar`; these are the message's cases.
+  const CALENDAR = 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00 (see systemd.time(7); `systemd-analyze calendar` checks one)';
   table('calendar', [
     ['02:00', null],
     ['Sun *-*-* 05:00:00', null],
@@ -230,6 +230,8 @@ describe('systemd calendar events', () => {
     ['02:00!', CALENDAR],
     ['02:00;reboot', CALENDAR],
     ['"02:00"', CALENDAR],
+    ['banana', CALENDAR],
+    ['25:00', CALENDAR],
   ]);
 });
 

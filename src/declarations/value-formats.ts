@@ -1,6 +1,7 @@
 // String formats, checked after placeholders are resolved: a path is only a
 // path once `${dataDir}` has been replaced.
 import { isIP } from 'node:net';
+import { isCalendarEvent } from './calendar.js';
 import type { StringFormat } from './schema.js';
 import { DATA_ROOTS, reservedName, SYSTEM_STATE_FOLDERS } from './reserved.js';
 
@@ -56,8 +57,7 @@ export function formatProblem(format: StringFormat | undefined, value: string): 
         ? null
         : 'must be a systemd time span such as 30s, 2h or 1h 30min';
     case 'calendar':
-      // `_` is in time zone names (`America/New_York`), which systemd reads after the time.
-      return /^[A-Za-z0-9*,:./~ +_-]+$/.test(value) ? null : 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00';
+      return isCalendarEvent(value) ? null : 'must be a systemd calendar expression such as 02:00 or Sun *-*-* 05:00:00 (see systemd.time(7); `systemd-analyze calendar` checks one)';
     case 'cidr':
       return isCidr(value) ? null : 'must be a CIDR range such as 173.245.48.0/20 or 2400:cb00::/32';
     case 'env-name':
