@@ -21,9 +21,9 @@ interface Value {
   repeat: number;
 }
 
-class Refused extends Error {}
+// Thrown at the first thing systemd would refuse; nothing else in this file throws.
 const refuse = (): never => {
-  throw new Refused();
+  throw new Error('not a calendar event');
 };
 
 /** Whether systemd reads `text` as a calendar event; `isTimeZone` judges a trailing zone name. */
@@ -31,9 +31,8 @@ export function isCalendarEvent(text: string, isTimeZone: (name: string) => bool
   try {
     readEvent(withoutTimeZone(text, isTimeZone));
     return true;
-  } catch (err) {
-    if (err instanceof Refused) return false;
-    throw err;
+  } catch {
+    return false;
   }
 }
 
@@ -53,10 +52,12 @@ function knownTimeZone(name: string): boolean {
   return resolved.toLowerCase() !== name.toLowerCase() || resolved === name;
 }
 
+/** The text before a trailing time zone: ` UTC` in any case, or a zone systemd finds in tzdata. */
 function withoutTimeZone(text: string, isTimeZone: (name: string) => boolean): string {
-  if (/ utc$/i.test(text)) return text.slice(0, -' UTC'.length);
   const space = text.lastIndexOf(' ');
-  return space !== -1 && isTimeZone(text.slice(space + 1)) ? text.slice(0, space) : text;
+  if (space === -1) return text;
+  const zone = text.slice(space + 1);
+  return zone.toLowerCase() === 'utc' || isTimeZone(zone) ? text.slice(0, space) : text;
 }
 
 function readEvent(text: string): void {
@@ -88,8 +89,11 @@ function fullYear({ start, stop, repeat }: Value): Value {
  * number of repetitions, in range and not before its start; a repetition without an end
  * fitting at least once (backwards from the month's end after `~`).
  */
-function checkValues(values: readonly Value[], from: number, to: number, fromMonthEnd: boolean): void {
-  const cut = values.map(({ start, stop, repeat }) => ({ start, repeat, stop: stop > start ? stop - ((stop - start) % repeat) : stop }));
+function checkValues(values: readonly Value[], from: number, to: number, fromMonthEnd: boolean | undefined): void {
+  const cut = values.map(({ start, stop, repeat }) => {
+    if (stop >= 0 && stop < start) refuse();
+    return { start, repeat, stop: stop >= 0 ? stop - ((stop - start) % repeat) : stop };
+  });
   // After `~`, systemd 252 takes three days off the last day for each distinct value in
   // turn, in order (its check recurses with the bound already lowered): `*-*~3,28` is refused.
   const ordered = fromMonthEnd ? distinctInOrder(cut) : cut;
@@ -98,7 +102,7 @@ function checkValues(values: readonly Value[], from: number, to: number, fromMon
     if (fromMonthEnd) last -= 3;
     if (start < from || start > last) refuse();
     if (stop >= 0) {
-      if (stop > last || stop < start) refuse();
+      if (stop > last) refuse();
     } else if (fromMonthEnd ? start - repeat < from : start + repeat > last) {
       refuse();
     }
@@ -171,24 +175,24 @@ class Reader {
   /** `@<seconds since 1970>`, which is the whole event; false when the text does not start with `@`. */
   epoch(): boolean {
     if (this.peek() !== '@') return false;
-    // strtoul: leading white space and a sign; a negative number wraps around (only -0 stays in range).
-    const match = /^@[ \t\n\v\f\r]*([+-]?)(\d+)/.exec(this.text.slice(this.at));
-    if (match === null) refuse();
-    const [whole, sign, digits] = match as RegExpExecArray;
-    const seconds = Number(digits);
+    this.at++;
+    // strtoul: leading white space, then a sign; a negative number wraps around (only -0 stays in range).
+    while (/[ \t\n\v\f\r]/.test(this.peek())) this.at++;
+    const sign = this.peek();
+    if (sign === '-' || sign === '+') this.at++;
+    const seconds = Number(this.digits());
     if (sign === '-' ? seconds !== 0 : seconds > LAST_EPOCH_SECOND) refuse();
-    this.at += whole.length;
     return true;
   }
 
   /** `[year-]month-day` (`~` before the day counts from the month's end); none when what follows is a time. Undefined fields are `*`. */
-  date(): { year?: Value[]; month?: Value[]; day?: Value[]; endOfMonth: boolean } {
+  date(): { year?: Value[]; month?: Value[]; day?: Value[]; endOfMonth?: boolean } {
     const begin = this.at;
-    if (this.atEnd()) return { endOfMonth: false };
+    if (this.atEnd()) return {};
     const first = this.chain(false);
     if (this.endsField(':')) {
       this.at = begin;
-      return { endOfMonth: false };
+      return {};
     }
     let endOfMonth = this.separator();
     const second = this.chain(false);
@@ -220,9 +224,7 @@ class Reader {
     const minute = this.chain(false);
     if (this.atEnd()) return { hour, minute };
     this.expect(':');
-    const second = this.chain(true);
-    if (!this.atEnd()) refuse();
-    return { hour, minute, second };
+    return { hour, minute, second: this.chain(true) };
   }
 
   private expect(char: string): void {
@@ -255,18 +257,23 @@ class Reader {
         // A range of seconds without a repetition repeats every second: it must span one.
         refuse();
       }
-      if (!this.endsField(' ,-~:')) refuse();
+      // What may follow (systemd: the end, ` `, `,`, `-`, `~`, `:`) is up to the caller.
       values.push({ start, stop, repeat });
       if (this.peek() !== ',') return values;
       this.at++;
     }
   }
 
+  /** One or more digits (ASCII, as isdigit() reads them). */
+  private digits(): string {
+    const begin = this.at;
+    while (this.peek() >= '0' && this.peek() <= '9') this.at++;
+    if (this.at === begin) refuse();
+    return this.text.slice(begin, this.at);
+  }
+
   private number(seconds: boolean): number {
-    const digits = /^\d+/.exec(this.text.slice(this.at));
-    if (digits === null) refuse();
-    this.at += (digits as RegExpExecArray)[0].length;
-    let value = Number((digits as RegExpExecArray)[0]);
+    let value = Number(this.digits());
     if (seconds) {
       value *= SECOND;
       if (this.peek() === '.' && this.peek(1) !== '.') {
@@ -280,11 +287,8 @@ class Reader {
 
   /** Microseconds of a fraction: six digits, rounded on the seventh, the rest read and dropped. */
   private fraction(): number {
-    const digits = /^\d+/.exec(this.text.slice(this.at));
-    if (digits === null) refuse();
-    const text = (digits as RegExpExecArray)[0];
-    this.at += text.length;
+    const text = this.digits();
     const micro = Number(text.slice(0, 6).padEnd(6, '0'));
-    return text.length > 6 && text[6] >= '5' ? micro + 1 : micro;
+    return text.charAt(6) >= '5' ? micro + 1 : micro;
   }
 }
