@@ -23,7 +23,7 @@ interface Value {
 
 // Thrown at the first thing systemd would refuse; nothing else in this file throws.
 const refuse = (): never => {
-  throw new Error('not a calendar event');
+  throw new Error();
 };
 
 /** Whether systemd reads `text` as a calendar event; `isTimeZone` judges a trailing zone name. */
@@ -90,9 +90,10 @@ function fullYear({ start, stop, repeat }: Value): Value {
  * fitting at least once (backwards from the month's end after `~`).
  */
 function checkValues(values: readonly Value[], from: number, to: number, fromMonthEnd: boolean | undefined): void {
-  const cut = values.map(({ start, stop, repeat }) => {
-    if (stop >= 0 && stop < start) refuse();
-    return { start, repeat, stop: stop >= 0 ? stop - ((stop - start) % repeat) : stop };
+  const cut = values.map((value) => {
+    if (value.stop < 0) return value;
+    if (value.stop < value.start) refuse();
+    return { ...value, stop: value.stop - ((value.stop - value.start) % value.repeat) };
   });
   // After `~`, systemd 252 takes three days off the last day for each distinct value in
   // turn, in order (its check recurses with the bound already lowered): `*-*~3,28` is refused.
