@@ -329,7 +329,9 @@ async function runEmit(flags: EmitFlags, io: Io): Promise<number> {
     progress: progress?.report,
     onStep: (step) => {
       progress?.end();
-      const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${showCommand(step.command)}\n${step.code === 0 ? '' : step.output}`;
+      // A failed step's own output follows on lines of its own, ending with one (systemctl's may not).
+      const output = step.code === 0 ? '' : step.output.replace(/([^\n])$/, '$1\n');
+      const line = `${step.code === 0 ? 'ran' : 'FAILED'}: ${showCommand(step.command)}\n${output}`;
       (format === 'text' ? io.stdout : io.stderr)(line);
     },
     });
