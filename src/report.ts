@@ -210,8 +210,10 @@ export function markdownReport(plan: Plan, options: MarkdownOptions = {}): strin
   const full = hostActionLines(plan);
   const actions = full.join('\n').length > limit / 2 ? hostActionLines(plan, 100) : full;
   const head = ['### atelier-emit plan', '', '```', ...actions, '```', '', `**${summaryLine(plan)}**`, ''];
-  for (const d of differences(plan)) head.push(`- ${escapeCell(d)}`);
-  if (changed.length === 0) return `${head.join('\n')}\nNo changes.\n`;
+  const diffs = differences(plan);
+  for (const d of diffs) head.push(`- ${escapeCell(d)}`);
+  // After a list, a blank line: a line right below an item would be read as part of it.
+  if (changed.length === 0) return `${head.join('\n')}\n${diffs.length > 0 ? '\n' : ''}No changes.\n`;
   const where = options.fullDiff ? `the full diff is in \`${options.fullDiff}\`` : 'run with `--out-file FILE` for the full diff';
   // Room kept for the closing note, which is written last.
   const budget = limit - 600;

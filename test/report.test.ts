@@ -1,10 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Plan, PlannedFile } from '../src/plan.js';
 import { jsonReport, markdownReport, textReport, unifiedDiff } from '../src/report.js';
-
-const file = (over: Partial<PlannedFile>): PlannedFile => ({ path: 'systemd/system/app.service', action: 'create', current: null, desired: 'a\nb\n', mode: 0o644, emitter: 'systemd', service: 'app', ...over });
-const plan = (files: PlannedFile[]): Plan => ({ outDir: '/out', files, stale: [], nextState: { files: {} }, aheadState: { files: {} }, pending: null });
+import { planned as file, planOf as plan } from './support/plans.js';
 
 describe('unified diffs', () => {
   it.each(['a\nb\n', 'x\n', 'no newline', 'a\n\nb\n', '', '\n', 'a\nno newline'])('a whole-file create or delete reads exactly as the diff package writes it (%j)', (content) => {
