@@ -172,7 +172,7 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
       }
       const { model } = loaded;
       if (flags.json) {
-        io.stdout(`${JSON.stringify({ valid: true, services: model.services.map((s) => s.name), disabled: model.disabled ?? [], sources: model.sources }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ valid: true, services: model.services.map((s) => s.name), disabled: model.disabled, sources: model.sources }, null, 2)}\n`);
         return;
       }
       io.stdout(`ok: ${model.services.length} enabled ${model.services.length === 1 ? 'service' : 'services'} in ${model.sources.join(', ')}\n`);

@@ -71,7 +71,7 @@ export interface Model {
    * Services declared with `enable: false` (or no `enable`), sorted: an explicit
    * decision, so `--apply` stops them and their files go, without `--prune`.
    */
-  disabled?: string[];
+  disabled: string[];
 }
 
 /**

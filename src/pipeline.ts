@@ -168,7 +168,7 @@ export async function generate(fs: FsLike, options: GenerateOptions): Promise<Ge
 }
 
 function planOptions(options: GenerateOptions, model: Model) {
-  return { prune: options.prune, force: options.force, emitters: options.only, disabled: model.disabled ?? [], progress: options.progress };
+  return { prune: options.prune, force: options.force, emitters: options.only, disabled: model.disabled, progress: options.progress };
 }
 
 async function writeAndApply(fs: FsLike, options: GenerateOptions, plan: Plan, timer: PhaseTimer, model: Model, unfinished: boolean): Promise<GenerateResult> {

@@ -10,7 +10,7 @@ import { makeHost, makeService } from './support/model-builders.js';
 import { directives, parseUnit, readExec } from './support/unit-reader.js';
 
 /** A model as given: services in this order, these sources (makeModel sorts and names a source). */
-const model = (services: ServiceModel[], host: HostModel = makeHost(), sources = ['atelier.yaml']): Model => ({ host, services, sources });
+const model = (services: ServiceModel[], host: HostModel = makeHost(), sources = ['atelier.yaml']): Model => ({ host, services, sources, disabled: [] });
 const at = (d: Diagnostic) => `${d.file}:${d.line}:${d.column} ${d.message}`;
 const paths = (m: Model) => backupEmitter.emit(m).files.map((f) => f.path);
 

@@ -65,5 +65,5 @@ export function makeService(name: string, overrides: Partial<ServiceModel> = {})
 }
 
 export function makeModel(services: ServiceModel[], host: HostModel = makeHost()): Model {
-  return { host, services: [...services].sort((a, b) => a.name.localeCompare(b.name)), sources: ['atelier.yaml'] };
+  return { host, services: [...services].sort((a, b) => a.name.localeCompare(b.name)), sources: ['atelier.yaml'], disabled: [] };
 }
