@@ -6,16 +6,16 @@ import { main } from './cli.js';
 
 export { main };
 
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
+/** Whether `script` (process.argv[1]) is this module itself, reached through any symlink (bin/, npm's .bin). */
+export function invokedDirectly(script: string | undefined, moduleUrl: string): boolean {
   try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+    // realpathSync refuses undefined as it refuses a path that does not exist: then this is not the program.
+    return moduleUrl === pathToFileURL(realpathSync(script as string)).href;
   } catch {
     return false;
   }
 }
 
-if (invokedDirectly()) {
+if (invokedDirectly(process.argv[1], import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,0 +1,32 @@
+// The bundle runs main() only when it is the program itself: `node atelier-emit.mjs`
+// or a symlink to it (bin/, npm's .bin), never when another module imports it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { invokedDirectly } from '../src/main.js';
+import { tempDirs } from './support/emit.js';
+
+const temp = tempDirs();
+
+describe('the entry decides whether it is the program', () => {
+  const dir = temp('entry');
+  const bundle = path.join(dir, 'atelier-emit.mjs');
+  fs.writeFileSync(bundle, '');
+  const url = pathToFileURL(fs.realpathSync(bundle)).href;
+
+  it('is, when run by its own path or through a symlink to it', () => {
+    expect(invokedDirectly(bundle, url)).toBe(true);
+    const link = path.join(dir, 'atelier-emit');
+    fs.symlinkSync(bundle, link);
+    expect(invokedDirectly(link, url)).toBe(true);
+  });
+
+  it('is not, when the program is another script, a missing path or none', () => {
+    const other = path.join(dir, 'other.mjs');
+    fs.writeFileSync(other, '');
+    expect(invokedDirectly(other, url)).toBe(false);
+    expect(invokedDirectly(path.join(dir, 'missing.mjs'), url)).toBe(false);
+    expect(invokedDirectly(undefined, url)).toBe(false);
+  });
+});
