@@ -172,19 +172,6 @@ describe('--apply when a step fails', () => {
     expect(fs.existsSync(path.join(out, 'systemd/system/other.service'))).toBe(true);
   });
 
-  it('a failed step prints its command, then its output on lines of its own, before the failure', async () => {
-    const { systemd, run, declare } = seeded();
-    expect((await run(['--apply'])).code).toBe(0);
-    declare(SEED.replace('defaultPort: 3000', 'defaultPort: 3001'));
-    systemd.failing.push('systemctl restart');
-    const r = await run(['--apply']);
-    expect(r.code).toBe(3);
-    const lines = r.stdout.split('\n');
-    const failed = lines.indexOf('FAILED: systemctl restart myapp.service');
-    expect(failed, r.stdout).toBeGreaterThan(-1);
-    expect(lines[failed + 1]).toBe('boom');
-  });
-
   it('a rollback whose activation fails keeps the record of what is owed', async () => {
     const { out, systemd, run, declare } = seeded();
     expect((await run(['--apply'])).code).toBe(0);
