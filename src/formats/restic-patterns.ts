@@ -5,7 +5,7 @@ import * as path from 'node:path';
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 // restic's exclude files and patterns (restic 0.14, checked against restic in
-// test/backup-exclude-patterns.test.ts). Lines are trimmed, `#` lines skipped, `$VAR` expanded
+// test/restic-patterns-oracle.test.ts). Lines are trimmed, `#` lines skipped, `$VAR` expanded
 // (`$$` is a literal `$`); a pattern is matched component by component with
 // Go's filepath.Match, `**` spans components, a pattern without a leading `/`
 // matches any run of components, a leading `!` negates, the last match wins.
