@@ -2,8 +2,8 @@
 // or a symlink to it (bin/, npm's .bin), never when another module imports it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { invokedDirectly } from '../src/main.js';
 import { tempDirs } from './support/emit.js';
 
@@ -28,5 +28,26 @@ describe('the entry decides whether it is the program', () => {
     expect(invokedDirectly(other, url)).toBe(false);
     expect(invokedDirectly(path.join(dir, 'missing.mjs'), url)).toBe(false);
     expect(invokedDirectly(undefined, url)).toBe(false);
+  });
+});
+
+describe('the entry run as the program', () => {
+  it('runs main with the words after the script and leaves its exit status in process.exitCode', async () => {
+    const saved = { argv: process.argv, exitCode: process.exitCode };
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
+    try {
+      process.argv = [process.execPath, fileURLToPath(new URL('../src/main.ts', import.meta.url)), '--version'];
+      process.exitCode = undefined;
+      vi.resetModules();
+      await import('../src/main.js');
+      expect(process.exitCode).toBe(0);
+      // The version (0.0.0-dev from the sources, the package's in the bundle): the words reached main.
+      expect(printed.join('')).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    } finally {
+      write.mockRestore();
+      process.argv = saved.argv;
+      process.exitCode = saved.exitCode;
+    }
   });
 });
