@@ -1,6 +1,13 @@
+// Imports stay at the top: a module first loaded inside a test would have its
+// module-level code credited to that test by StrykerJS (docs/mutation.md).
 import { createTwoFilesPatch } from 'diff';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jsonReport, markdownReport, textReport, unifiedDiff } from '../src/report.js';
+import { runCli } from './support/cli.js';
+import { fleetYaml } from './support/fleet.js';
 import { planned as file, planOf as plan } from './support/plans.js';
 
 describe('unified diffs', () => {
@@ -85,11 +92,6 @@ describe('reports', () => {
 
 describe('the markdown plan fits a pull-request comment', () => {
   it('1,000 services: host actions and summary whole, diffs cut to fit, the full diff in --out-file', async () => {
-    const { fleetYaml } = await import('./support/fleet.js');
-    const { runCli } = await import('./support/cli.js');
-    const fs = await import('node:fs');
-    const os = await import('node:os');
-    const path = await import('node:path');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-md-'));
     try {
       fs.writeFileSync(path.join(dir, 'atelier.yaml'), fleetYaml(1000));

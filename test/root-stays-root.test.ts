@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveDeclarations } from '../src/declarations/resolve.js';
 import { emitAll } from '../src/emitters/index.js';
+import { escapeExec } from '../src/formats/unit-file.js';
 import { tempDirs } from './support/emit.js';
 
 const temp = tempDirs();
@@ -79,8 +80,7 @@ describe('no Exec*= line starts with a prefix atelier-emit did not put there', (
     expect(errorsOf(text)).toEqual([]);
   });
 
-  it('refuses a prefix in the program word even when a value reaches the escaper some other way', async () => {
-    const { escapeExec } = await import('../src/formats/unit-file.js');
+  it('refuses a prefix in the program word even when a value reaches the escaper some other way', () => {
     expect(() => escapeExec(['+/bin/sh'])).toThrow('command prefix');
     expect(escapeExec(['systemd-tmpfiles'], '+')).toBe('+systemd-tmpfiles');
   });
