@@ -120,11 +120,16 @@ export function checkService(s: ServiceModel, job: BackupJob): Diagnostic[] {
   const fail = (valuePath: string, message: string, hint?: string) =>
     out.push({ ...originOf(s, valuePath), message: `\`services.${s.name}.${valuePath}\` ${message}`, ...(hint ? { hint } : {}) });
   const badPath = (p: string) => !p.startsWith('/') || CONTROL.test(p);
+  // The job's own staging folder: systemd creates it empty for each run and removes it after.
+  const staging = stagingDir(s.name);
+  const inStaging = (p: string) => p === staging || p.startsWith(`${staging}/`);
+  const stagingProblem = `must not be inside ${staging}, the backup job's staging folder (systemd empties it for every run)`;
   if (s.data.sqlite !== null && (badPath(s.data.sqlite) || s.data.sqlite.endsWith('/'))) {
     fail('data.sqlite', 'must be the absolute path of a file, without control characters (the backup lists hold one path a line)');
-  }
+  } else if (s.data.sqlite !== null && inStaging(s.data.sqlite)) fail('data.sqlite', stagingProblem);
   s.data.files.forEach((p, i) => {
     if (badPath(p)) fail(`data.files.${i}`, 'must be an absolute path without control characters (the backup list holds one path a line)');
+    else if (inStaging(p)) fail(`data.files.${i}`, stagingProblem);
   });
   s.data.stopUnits.forEach((unit, i) => {
     if (!UNIT_NAME.test(unit)) fail(`data.stopUnits.${i}`, 'must be a unit name such as worker.service (letters, digits, `:-_.@\\`, not starting with `-`)');
@@ -153,7 +158,8 @@ function checkNothingExcluded(s: ServiceModel, job: BackupJob, fail: (valuePath:
     const declared = s.data.exclude.indexOf(culprit);
     const hook = job.hooks.find((h) => h.staged === p);
     if (declared >= 0) fail(`data.exclude.${declared}`, `excludes ${hook ? `the ${hook.kind} copy ${p}` : p}, which would be missing from every snapshot`);
-    else if (!s.data.files.includes(p)) fail('data.sqlite', `the database's folder ${p} is excluded by a live SQLite file pattern`);
+    // Otherwise a live SQLite file pattern excludes it, which only a declared file can meet: the
+    // database's folder is shorter than the patterns, and the staged copy's folder is refused above.
     else fail(`data.files.${s.data.files.indexOf(p)}`, 'is the live SQLite database or one of its side files: it is backed up as a consistent copy; declare its folder instead');
   }
 }
