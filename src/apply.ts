@@ -40,7 +40,7 @@ export function stopCommands(activation: Activation): string[][] {
 }
 
 /** systemd's unit-file states in which a unit starts at boot (or is pulled in) without `systemctl enable`. */
-const ENABLED = new Set(['enabled', 'enabled-runtime', 'static', 'generated', 'indirect', 'alias', 'linked', 'linked-runtime', 'transient']);
+const ENABLED: ReadonlySet<string | undefined> = new Set(['enabled', 'enabled-runtime', 'static', 'generated', 'indirect', 'alias', 'linked', 'linked-runtime', 'transient']);
 
 export interface UnitState {
   load: string;
@@ -68,7 +68,8 @@ export async function activate(activation: Activation, options: ActivateOptions)
 
   const states = await unitStates(options.run, activation.ensure);
   const isUp = (unit: string) => states.get(unit)?.active === 'active';
-  const isEnabled = (unit: string) => ENABLED.has(states.get(unit)?.file ?? '');
+  // A unit systemd said nothing about has no unit-file state: not enabled.
+  const isEnabled = (unit: string) => ENABLED.has(states.get(unit)?.file);
   // New units, and declared ones someone stopped, disabled, or whose start failed.
   const down = activation.ensure.filter((u) => !isUp(u));
   const toStart = [...new Set([...activation.start, ...activation.ensure.filter((u) => !isUp(u) || !isEnabled(u))])].sort();

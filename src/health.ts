@@ -45,7 +45,6 @@ interface Watch {
 }
 
 export async function waitHealthy(targets: readonly { unit: string; url: string | null }[], run: CommandRunner, options: HealthOptions): Promise<Unhealthy[]> {
-  if (targets.length === 0) return [];
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const probe = options.probe ?? fetchProbe;
@@ -61,7 +60,7 @@ export async function waitHealthy(targets: readonly { unit: string; url: string 
         const s = states.get(w.unit);
         const identity = s ? `${s.MainPID}/${s.NRestarts}/${s.ExecMainStartTimestampMonotonic}` : undefined;
         w.first ??= identity;
-        if (!s || s.ActiveState === 'failed' || (s.ActiveState !== 'active' && s.ActiveState !== 'activating' && s.ActiveState !== 'reloading')) {
+        if (!s || (s.ActiveState !== 'active' && s.ActiveState !== 'activating' && s.ActiveState !== 'reloading')) {
           return finish(w, `is ${s ? `${s.ActiveState} (${s.SubState})` : 'unknown to systemd'}`);
         }
         if (w.url === null) {

@@ -3,7 +3,7 @@
 // holds every previous content (it was read to diff against), so nothing but
 // the plan is needed; the record's write-ahead entries keep both versions owned
 // while the files are renamed back.
-import { isChange, type Plan, type PlannedFile } from './plan.js';
+import type { Plan, PlannedFile } from './plan.js';
 import { emptyState, parseState, serializeState, sha256, type State } from './state.js';
 
 export function reversePlan(plan: Plan): Plan {
@@ -11,7 +11,8 @@ export function reversePlan(plan: Plan): Plan {
   const previous: State = 'error' in parsed ? emptyState() : parsed;
   const files: PlannedFile[] = [];
   const ahead: State = { files: { ...previous.files, ...plan.nextState.files } };
-  for (const f of plan.files.filter((x) => isChange(x.action))) {
+  // Only created, deleted and updated files have a way back; the rest are left as they are.
+  for (const f of plan.files) {
     const back = (action: PlannedFile['action'], current: string | null, desired: string | null, mode: number, currentMode?: number): PlannedFile => ({
       path: f.path,
       action,
