@@ -57,3 +57,45 @@ describe('how a value is described', () => {
     expect(describeNode(scalar('say "hi"', 'f'))).toBe('the string "say \\"hi\\""');
   });
 });
+
+describe('the merged tree', () => {
+  it("is a table at the first file's position, lists joined, for any number of files", () => {
+    const { merged, diagnostics } = merge(
+      map({ t: map({ a: scalar(1, 'one') }, 'one'), l: list([scalar('x', 'one')], 'one') }, 'one'),
+      map({ t: map({ b: scalar(2, 'two') }, 'two'), l: list([scalar('y', 'two')], 'two') }, 'two'),
+      map({ t: map({ c: scalar(3, 'three') }, 'three'), l: list([scalar('z', 'three')], 'three') }, 'three'),
+    );
+    expect(diagnostics).toEqual([]);
+    expect(merged).toStrictEqual({
+      kind: 'map',
+      at: at('one'),
+      entries: new Map([
+        ['t', { key: at('one'), value: { kind: 'map', at: at('one'), entries: new Map([['a', { key: at('one'), value: scalar(1, 'one') }], ['b', { key: at('two'), value: scalar(2, 'two') }], ['c', { key: at('three'), value: scalar(3, 'three') }]]) } }],
+        ['l', { key: at('one'), value: { kind: 'list', at: at('one'), items: [scalar('x', 'one'), scalar('y', 'two'), scalar('z', 'three')] } }],
+      ]),
+    });
+  });
+
+  it('one file is itself, unchanged', () => {
+    const only = map({ a: scalar(1, 'one') }, 'one');
+    expect(merge(only)).toEqual({ merged: only, diagnostics: [] });
+  });
+
+  it('a clash at the top level is named by its key alone', () => {
+    const { diagnostics } = merge(map({ port: scalar(1, 'one.yaml', 2) }, 'one.yaml'), map({ port: scalar(2, 'two.yaml', 4) }, 'two.yaml'));
+    expect(diagnostics.map((d) => d.message)).toEqual(['`port` is defined twice with different values: the number 1 at one.yaml:2:5 and the number 2 at two.yaml:4:5']);
+  });
+
+  it('a list against a table, or a list against a scalar, cannot be merged either, with no hint', () => {
+    const { diagnostics } = merge(map({ x: map({}, 'one.yaml'), y: list([], 'one.yaml') }, 'one.yaml'), map({ x: list([], 'two.yaml'), y: scalar('s', 'two.yaml', 3) }, 'two.yaml'));
+    expect(diagnostics).toStrictEqual([
+      { file: 'two.yaml', line: 1, column: 1, message: '`x` is a list here but a table at one.yaml:1:1; they cannot be merged' },
+      { file: 'two.yaml', line: 3, column: 5, message: '`y` is the string "s" here but a list at one.yaml:1:1; they cannot be merged' },
+    ]);
+  });
+
+  it('the first value is kept after a clash', () => {
+    const { merged } = merge(map({ a: scalar('first', 'one') }, 'one'), map({ a: scalar('second', 'two') }, 'two'), map({ a: scalar('first', 'three') }, 'three'));
+    expect((merged as Extract<PNode, { kind: 'map' }>).entries.get('a')!.value).toEqual(scalar('first', 'one'));
+  });
+});

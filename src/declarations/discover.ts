@@ -14,7 +14,8 @@ export const DEFAULT_FILES = ['atelier.yaml', 'atelier.toml', 'atelier.json'];
 export async function readDeclarations(fs: FsLike, cwd: string, configs: readonly string[], diagnostics: Diagnostic[]): Promise<DeclarationText[]> {
   const display = (p: string) => {
     const rel = path.relative(cwd, path.resolve(cwd, p));
-    return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(cwd, p) : rel;
+    // path.relative gives '' for cwd itself and a path starting with `..` for one outside it.
+    return rel === '' || rel.startsWith('..') ? path.resolve(cwd, p) : rel;
   };
   const files: string[] = [];
   if (configs.length === 0) {

@@ -27,7 +27,6 @@ export class PlaceholderResolver {
 
   /** The string with every placeholder replaced, or undefined after an error. */
   resolve(text: string, path: string): string | undefined {
-    if (!text.includes('${')) return text;
     let failed = false;
     const out = text.replace(PLACEHOLDER, (match: string, name: string | undefined) => {
       if (match === '$${') return '${';
@@ -36,7 +35,8 @@ export class PlaceholderResolver {
         failed = true;
         return match;
       }
-      const value = this.variable(name ?? '', path);
+      // Ends with `}`: the `${...}` alternative matched, so its group did.
+      const value = this.variable(name!, path);
       if (value === undefined) failed = true;
       return value ?? match;
     });
@@ -84,26 +84,13 @@ export class PlaceholderResolver {
   }
 }
 
-/** Replaces placeholders in every string inside `value` (in place for containers); returns the new value. */
+/** Replaces placeholders in every string inside `value`; returns the new value (containers are copied). */
 export function resolveDeep(value: unknown, path: string, resolver: PlaceholderResolver): unknown {
   if (typeof value === 'string') return resolver.resolve(value, path) ?? value;
-  if (Array.isArray(value)) return value.map((item, i) => (isPlain(item) ? item : resolveDeep(item, `${path}.${i}`, resolver)));
+  if (Array.isArray(value)) return value.map((item, i) => resolveDeep(item, `${path}.${i}`, resolver));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value)) {
-      const v = (value as Record<string, unknown>)[k];
-      // The path is built only where a message could need it: most values hold no placeholder.
-      const resolved = isPlain(v) ? v : resolveDeep(v, path ? `${path}.${k}` : k, resolver);
-      // defineProperty only for `__proto__`, which an assignment would take for the prototype.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: resolved, enumerable: true, writable: true, configurable: true });
-      else out[k] = resolved;
-    }
-    return out;
+    // fromEntries defines every key as an own property, `__proto__` too (an assignment would set the prototype).
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, path ? `${path}.${k}` : k, resolver)]));
   }
   return value;
-}
-
-/** A value with nothing to resolve: not a container, not a string holding `${`. */
-function isPlain(v: unknown): boolean {
-  return typeof v === 'string' ? !v.includes('${') : v === null || typeof v !== 'object';
 }

@@ -74,7 +74,8 @@ const FORMAT_NAMES: Record<StringFormat, string> = {
   'group-name': 'group name (not a system group)',
 };
 
-function typeOf(field: Field): string {
+/** The type column of a key's row. */
+export function typeOf(field: Field): string {
   switch (field.kind) {
     case 'string': {
       const base = field.format ? FORMAT_NAMES[field.format] : 'string';
@@ -92,7 +93,7 @@ function typeOf(field: Field): string {
     case 'list':
       return `list of ${field.items.kind === 'object' ? 'tables' : plural(typeOf(field.items))}${field.acceptSingle ? ' (one value alone is a one-item list)' : ''}`;
     case 'record':
-      return `table: ${field.keyFormat ? FORMAT_NAMES[field.keyFormat] : 'name'} → ${field.values.kind === 'object' ? 'table' : typeOf(field.values)}`;
+      return `table: ${field.keyFormat ? FORMAT_NAMES[field.keyFormat] : 'name'} → ${typeOf(field.values)}`;
     case 'object':
       return 'table';
     case 'any':
@@ -107,7 +108,8 @@ const plural = (t: string) => t.replace(/^(string|absolute path|DNS name|DNS ser
 /** Function defaults are shown with the names they depend on: `/var/lib/<name>`, `<sysconfdir>/atelier/...`. */
 const SYMBOLIC: DefaultContext = { name: '<name>', siblings: { defaultPort: '`defaultPort`' }, host: { sysconfdir: '<sysconfdir>' } };
 
-function defaultOf(field: Field): string {
+/** The default column of a key's row. */
+export function defaultOf(field: Field): string {
   if (field.kind === 'object' || field.kind === 'any') return '';
   if (field.kind === 'record') return '`{}`';
   if (!('default' in field) || field.default === undefined) return field.kind === 'list' ? '`[]`' : '—';
@@ -168,7 +170,7 @@ const EXAMPLES: Record<string, unknown> = {
 };
 
 /** A synthesized example where none is listed: the default when it says something, else a value of the type. */
-function sampleOf(field: Field): unknown {
+export function sampleOf(field: Field): unknown {
   switch (field.kind) {
     case 'string':
       if (typeof field.default === 'string' && field.default !== '') return field.default;
@@ -176,7 +178,7 @@ function sampleOf(field: Field): unknown {
     case 'int':
       return typeof field.default === 'number' ? field.default : field.min ?? 1;
     case 'bool':
-      return field.default === undefined ? true : !field.default;
+      return !field.default; // the other value than the default (false when none)
     case 'enum':
       return field.values.find((v) => v !== field.default) ?? field.values[0];
     case 'list':
@@ -191,15 +193,17 @@ function sampleOf(field: Field): unknown {
   }
 }
 
-function exampleOf(prefix: string, key: string, field: Field): string {
+/** The example column of a key's row: the key's YAML on one line, from the section's top. */
+export function exampleOf(prefix: string, key: string, field: Field): string {
   const full = `${prefix}.${key}`;
   const value = full in EXAMPLES ? EXAMPLES[full] : sampleOf(field);
-  if (value === null && (field.kind === 'object' || field.kind === 'any')) return '';
+  // No example: a table with fixed keys or any value, with none listed (sampleOf gives null for nothing else).
+  if (value === null) return '';
   // The example as the YAML a declaration would hold, on one line: `data: { sqlite: /var/lib/myapp/data/app.db }`.
   const [first, ...rest] = key.split('.');
   const nested = rest.reduceRight<unknown>((inner, part) => wrap(part, inner), value);
   const [head, wrapped] = first.endsWith('[]') ? [first.slice(0, -2), [nested]] : [first, nested];
-  const yaml = `${head}: ${stringify(rest.length === 0 && !first.endsWith('[]') ? value : wrapped, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`;
+  const yaml = `${head}: ${stringify(wrapped, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`;
   return `\`${yaml.replace(/\|/g, '\\|')}\``;
 }
 
@@ -209,4 +213,5 @@ function wrap(part: string, inner: unknown): unknown {
   return { [part === '<name>' ? 'WORKERS' : part]: inner };
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** A description as one table cell: `|` escaped, line breaks as spaces. */
+export const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -50,7 +50,7 @@ export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
     }
   }
   const host = resolveHost(rootMap.entries.get('host')?.value, rootMap.at, diagnostics);
-  const services: ServiceModel[] = [];
+  const services = new Map<string, ServiceModel>();
   const disabled: string[] = [];
   const servicesNode = rootMap.entries.get('services')?.value;
   if (servicesNode && servicesNode.kind !== 'map') {
@@ -60,21 +60,16 @@ export function resolveDeclarations(texts: DeclarationText[]): ResolveResult {
     for (const [name, entry] of servicesNode.entries) {
       const files = roots.filter((r) => serviceDeclaredIn(r.root, name)).map((r) => r.file);
       const service = resolveService(name, entry.key, entry.value, files, host, names, diagnostics);
-      if (service) services.push(service);
-      else if (!declaredEnabled(entry.value)) disabled.push(name);
+      // No model and no error means the service is not enabled (an error fails the whole run).
+      if (service) services.set(name, service);
+      else disabled.push(name);
     }
   }
   if (diagnostics.length > 0 || !host) return fail(diagnostics);
-  services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const model: Model = { host, services, sources, disabled: disabled.sort() };
+  // Names in code-unit order, as `<` compares them.
+  const model: Model = { host, services: [...services.keys()].sort().map((name) => services.get(name)!), sources, disabled: disabled.sort() };
   crossServiceChecks(model, diagnostics);
   return diagnostics.length > 0 ? fail(diagnostics) : { model, diagnostics: [] };
-}
-
-/** `enable` is false unless set to true (the schema's default). */
-function declaredEnabled(node: PNode): boolean {
-  const enable = node.kind === 'map' ? node.entries.get('enable')?.value : undefined;
-  return enable?.kind === 'scalar' && enable.value === true;
 }
 
 function serviceDeclaredIn(root: PMap, name: string): boolean {
@@ -86,7 +81,6 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   const sysconfdirNode = node?.kind === 'map' ? node.entries.get('sysconfdir')?.value : undefined;
   const sysconfdir = sysconfdirNode?.kind === 'scalar' && typeof sysconfdirNode.value === 'string' ? sysconfdirNode.value : '/etc';
   const ctx: StructureContext = { diagnostics, origins: {}, defaults: { name: '', host: { sysconfdir } }, at: node?.at ?? rootAt };
-  if (node) ctx.origins[''] = node.at;
   let value = validateField(hostSchema, node, '', ctx) as Record<string, unknown> | undefined;
   if (value === undefined) return null;
   // Formats are checked even after a structure error, so that every problem is reported at once.
@@ -94,9 +88,9 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   const resolver = new PlaceholderResolver(new Map(), (p) => nearestOrigin(ctx.origins, p, ctx.at), diagnostics);
   value = resolveDeep(value, '', resolver) as Record<string, unknown>;
   checkFormats(hostSchema, value, '', (p, message) => {
-    // A default computed from another value (`backup.repositoryFile` from `sysconfdir`) is wrong only
-    // when that value is, which has its own error: one mistake, one message.
-    if (ctx.origins[p] === undefined && isComputedDefault(hostSchema, p)) return;
+    // A value not declared is a default; one is wrong only when computed from a wrong value
+    // (`backup.repositoryFile` from `sysconfdir`), which has its own error: one mistake, one message.
+    if (ctx.origins[p] === undefined) return;
     diagnostics.push({ ...nearestOrigin(ctx.origins, p, ctx.at), message: `\`host.${p}\` ${message}` });
   });
   // Returned even when invalid, so that services are still checked; the caller discards the model on any diagnostic.
@@ -179,7 +173,9 @@ function withExtraOptions(node: PMap, ctx: StructureContext): { field: ObjectFie
       continue;
     }
     const defaultNode = def.entries.get('default')?.value;
-    const defaultValue = defaultNode ? validateField(base, defaultNode, `extraOptions.${option}.default`, { ...ctx, origins: {} }) : base.kind === 'bool' ? false : null;
+    // A default that is not of the type has its own error; the option then falls back as if none were given.
+    const given = defaultNode ? validateField(base, defaultNode, `extraOptions.${option}.default`, { ...ctx, origins: {} }) : undefined;
+    const defaultValue = given ?? (base.kind === 'bool' ? false : null);
     const descriptionNode = def.entries.get('description')?.value;
     const description = descriptionNode?.kind === 'scalar' && typeof descriptionNode.value === 'string' ? descriptionNode.value : '';
     fields[option] = { ...base, default: defaultValue as never, description } as Field;
@@ -270,12 +266,6 @@ function toServiceModel(
     sources,
     origins,
   };
-}
-
-function isComputedDefault(root: ObjectField, dotted: string): boolean {
-  let field: Field | undefined = root;
-  for (const key of dotted.split('.')) field = field?.kind === 'object' ? field.fields[key] : undefined;
-  return field !== undefined && 'default' in field && typeof field.default === 'function';
 }
 
 function nearestOrigin(origins: Record<string, Origin>, path: string, fallback: Origin): Origin {
