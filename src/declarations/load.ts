@@ -63,7 +63,8 @@ function flowDepthProblem(text: string): { line: number; column: number } | null
       for (i++; i < text.length && text.charCodeAt(i) !== c && text.charCodeAt(i) !== NEWLINE; i++) if (c === DOUBLE && text.charCodeAt(i) === BACKSLASH) i++;
       if (text.charCodeAt(i) === NEWLINE) i--;
     } else if (c === HASH) {
-      while (i + 1 < text.length && text.charCodeAt(i + 1) !== NEWLINE) i++;
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end - 1;
     } else if (c === OPEN_LIST || c === OPEN_TABLE) {
       if (++depth > MAX_DEPTH) return { line, column: i - lineStart + 1 };
     } else if ((c === CLOSE_LIST || c === CLOSE_TABLE) && depth > 0) {
@@ -89,16 +90,17 @@ function parseYamlOrJson(file: string, text: string, json: boolean, diagnostics:
 
 /** The full reading: `yaml` composes a Document (every construct, its own messages and positions). */
 export function composeYaml(file: string, text: string, json: boolean, diagnostics: Diagnostic[]): PNode | null {
-  const { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias } = lazyRequire<typeof import('yaml')>('yaml');
+  const { LineCounter, parseDocument, isMap, isSeq, isAlias } = lazyRequire<typeof import('yaml')>('yaml');
   const lineCounter = new LineCounter();
   // JSON is YAML 1.2; the yaml parser keeps positions for both. Keys must be unique in
   // either; the parser's own check compares every key with every other (quadratic in a
   // table of 10,000 services), so duplicates are found below, with a set per table.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, version: '1.2' });
-  const at = (offset: number | undefined): Origin => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
+  const at = (offset: number): Origin => {
+    const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
+  const nullAt = (offset: number): PNode => ({ kind: 'scalar', value: null, at: at(offset) });
   for (const err of doc.errors) {
     const { line, col: column } = lineCounter.linePos(err.pos[0]);
     diagnostics.push({ file, line, column, message: `${json ? 'JSON' : 'YAML'} syntax error: ${firstLine(err.message)}` });
@@ -106,15 +108,17 @@ export function composeYaml(file: string, text: string, json: boolean, diagnosti
   if (doc.errors.length > 0) return null;
   let aliasNodes = 0;
   let reported = false;
+  // What it returns is never seen: the diagnostic makes the whole reading null.
   const tooMuch = (start: number, message: string): PNode => {
     if (!reported) diagnostics.push({ ...at(start), message, hint: 'write the value out, or split the file' });
     reported = true;
-    return { kind: 'scalar', value: null, at: at(start) };
+    return nullAt(start);
   };
   // `inAlias`: nodes copied by an alias count against MAX_ALIAS_NODES, so a few lines cannot expand to millions.
   const convert = (node: YamlNode | null | undefined, fallback: number, depth = 0, inAlias = false): PNode => {
-    if (node == null) return { kind: 'scalar', value: null, at: at(fallback) };
-    const start = node.range?.[0] ?? fallback;
+    // A missing value (`{a, b: 1}`) is null at its key; every node `yaml` composes has a range.
+    if (node == null) return nullAt(fallback);
+    const start = node.range![0];
     if (depth > MAX_DEPTH) return tooMuch(start, `tables or lists are nested more than ${MAX_DEPTH} deep here`);
     if (inAlias && ++aliasNodes > MAX_ALIAS_NODES) return tooMuch(start, `aliases here expand to more than ${MAX_ALIAS_NODES} values`);
     if (isAlias(node)) return convert(node.resolve(doc) as YamlNode, start, depth + 1, true);
@@ -122,9 +126,11 @@ export function composeYaml(file: string, text: string, json: boolean, diagnosti
     if (isMap(node)) {
       const entries: PMap['entries'] = new Map();
       for (const pair of node.items) {
-        const keyNode = pair.key as YamlNode | null;
-        const keyStart = keyNode?.range?.[0] ?? start;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        // `yaml` composes every key as a node, an empty one too (`: x`).
+        const keyNode = pair.key as YamlNode;
+        const keyStart = keyNode.range![0];
+        // A scalar key is named by its value (`yaml`'s Scalar.toString), a table or list by its text.
+        const key = String(keyNode);
         const earlier = entries.get(key);
         if (earlier) {
           diagnostics.push({ ...at(keyStart), message: `the key \`${key}\` appears twice in one table (first at line ${earlier.key.line})`, hint: 'merge the two entries, or split them across files' });
@@ -135,34 +141,55 @@ export function composeYaml(file: string, text: string, json: boolean, diagnosti
       return { kind: 'map', entries, at: at(start) };
     }
     if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => child(item as YamlNode, start)), at: at(start) };
-    if (isScalar(node)) {
-      // A number keeps the text it was written as: an environment value `1.10` stays "1.10", not 1.1.
-      const text = typeof node.value === 'number' || typeof node.value === 'bigint' ? (node as { source?: string }).source : undefined;
-      return { kind: 'scalar', value: toScalar(node.value), at: at(start), ...(text !== undefined ? { text } : {}) };
-    }
-    return { kind: 'scalar', value: null, at: at(start) };
+    // What is left is a scalar (`yaml` composes aliases, maps, sequences and scalars only).
+    // A number keeps the text it was written as: an environment value `1.10` stays "1.10", not 1.1.
+    const value = (node as { value: unknown }).value;
+    const text = typeof value === 'number' ? (node as { source?: string }).source : undefined;
+    return { kind: 'scalar', value: toScalar(value), at: at(start), ...(text !== undefined ? { text } : {}) };
   };
   const before = diagnostics.length;
   const root = doc.contents == null ? null : convert(doc.contents as YamlNode, 0);
   return diagnostics.length > before ? null : root;
 }
 
-/** JSON.parse's complaint, placed at its line and column (it reports a character offset). */
+/** JSON.parse's complaint, placed at its line and column, in one line of its own words. */
 function jsonSyntaxError(text: string): { line: number; column: number; message: string } | null {
+  const message = jsonParseFailure(text);
+  if (message === '') return null;
+  // V8 names the offset of most errors (`... in JSON at position 8`), not of an unexpected token: it quotes
+  // the text around that one instead (`Unexpected token 'x', ..."a": x}" is not valid JSON`).
+  const named = / at position (\d+)/.exec(message);
+  const offset = named ? Number(named[1]) : message.startsWith('Unexpected token') ? unexpectedTokenOffset(text) : text.length;
+  const before = text.slice(0, offset).split('\n');
+  const words = message.replace(/(?: in JSON)? at position .*/, '').replace(/, (?:\.\.\.)?".*/s, '');
+  return { line: before.length, column: before[before.length - 1].length + 1, message: `JSON syntax error: ${words}` };
+}
+
+/** JSON.parse's message about `text`; '' when it reads. */
+function jsonParseFailure(text: string): string {
   try {
     JSON.parse(text);
-    return null;
+    return '';
   } catch (err) {
-    const message = (err as Error).message;
-    const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? text.length);
-    const before = text.slice(0, offset).split('\n');
-    return { line: before.length, column: before[before.length - 1].length + 1, message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '')}` };
+    return (err as Error).message;
   }
 }
 
+/** The offset of the unexpected token: the longest start of the text without it reads as an unfinished JSON text. */
+function unexpectedTokenOffset(text: string): number {
+  let good = 0; // text.slice(0, good) has no unexpected token
+  let bad = text.length; // text.slice(0, bad) has it
+  while (bad - good > 1) {
+    const middle = (good + bad) >> 1;
+    if (jsonParseFailure(text.slice(0, middle)).startsWith('Unexpected token')) bad = middle;
+    else good = middle;
+  }
+  return good;
+}
+
+/** A parsed value as a scalar: a date (TOML, YAML `!!timestamp`) as its ISO text, anything else (a string, YAML `!!binary`) as its text. */
 function toScalar(value: unknown): Scalar {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }
@@ -192,7 +219,8 @@ function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode
     if (Array.isArray(value)) {
       return { kind: 'list', items: value.map((v, i) => convert(v, [...keyPath, String(i)], here)), at: here };
     }
-    if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    // TOML has no null: an object is a table or a date.
+    if (typeof value === 'object' && !(value instanceof Date)) {
       const entries: PMap['entries'] = new Map();
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         const child = [...keyPath, k];
@@ -200,11 +228,8 @@ function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode
       }
       return { kind: 'map', entries, at: here };
     }
-    if (typeof value === 'bigint') {
-      // @iarna/toml returns a BigInt beyond 2^53, and wraps beyond 64 bits (2^64+1 reads as 1).
-      diagnostics.push({ ...here, message: 'this integer is too large (beyond 2^53); no setting takes one', hint: 'a port is 1 to 65535' });
-      return { kind: 'scalar', value: null, at: here };
-    }
+    // @iarna/toml returns a BigInt beyond 2^53, and wraps beyond 64 bits (2^64+1 reads as 1). The diagnostic drops the tree.
+    if (typeof value === 'bigint') diagnostics.push({ ...here, message: 'this integer is too large (beyond 2^53); no setting takes one', hint: 'a port is 1 to 65535' });
     // TOML keeps no text of a number: `tomlNumber` lets a string-only field refuse it rather than change it.
     return { kind: 'scalar', value: toScalar(value), at: here, ...(typeof value === 'number' ? { text: null } : {}) };
   };
@@ -213,6 +238,7 @@ function parseToml(file: string, text: string, diagnostics: Diagnostic[]): PNode
   return diagnostics.length > before ? null : root;
 }
 
+/** The message's first line, without the place @iarna/toml appends (the diagnostic has it already). */
 function firstLine(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+  return message.split('\n')[0].replace(/ at row \d+, col \d+, pos \d+:/, '');
 }

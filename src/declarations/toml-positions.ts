@@ -28,8 +28,9 @@ export function tomlPositions(text: string): Map<string, TextPosition> {
     }
     const trimmed = line.trimStart();
     const indent = line.length - trimmed.length;
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const header = /^\[(\[)?\s*(.*?)\s*\](\])?/.exec(trimmed);
+    // A blank line is no header and has no `=`: it is passed over below.
+    if (trimmed.startsWith('#')) continue;
+    const header = /^\[(\[)?\s*(.*?)\s*\]/.exec(trimmed);
     if (header) {
       const keys = splitKey(header[2]);
       if (header[1] === '[') {
@@ -45,13 +46,13 @@ export function tomlPositions(text: string): Map<string, TextPosition> {
     }
     const eq = findAssignment(trimmed);
     if (eq < 0) continue;
-    const keys = splitKey(trimmed.slice(0, eq).trim());
+    const keys = splitKey(trimmed.slice(0, eq));
     const afterEq = trimmed.slice(eq + 1);
     const valueOffset = eq + 1 + (afterEq.length - afterEq.trimStart().length);
     positions.set([...table, ...keys].join('\u0000'), { line: i + 1, column: indent + valueOffset + 1 });
     const value = afterEq.trimStart();
     for (const quote of ['"""', "'''"]) {
-      if (value.startsWith(quote) && value.indexOf(quote, 3) < 0) skipUntil = quote;
+      if (value.startsWith(quote) && !value.includes(quote, 3)) skipUntil = quote;
     }
     if (skipUntil === null) depth = Math.max(0, bracketBalance(value));
   }

@@ -16,14 +16,15 @@ export function lineLocator(file: string, text: string): (offset: number) => Ori
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return (offset) => {
-    let lo = 0;
-    let hi = starts.length - 1;
+    // The line is the number of line starts at or before the offset: those below `lo` are, those from `hi` on are not.
+    let lo = 1;
+    let hi = starts.length;
     while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= offset) lo = mid + 1;
+      else hi = mid;
     }
-    return { file, line: lo + 1, column: offset - starts[lo] + 1 };
+    return { file, line: lo, column: offset - starts[lo - 1] + 1 };
   };
 }
 
@@ -32,7 +33,7 @@ const LONE_CR = /\r(?!\n)/;
 // empty document followed by another (and refuses the file).
 const LEADING_DOCUMENT_END = /^(?:[ ]*(?:#[^\n]*)?\r?\n)*\.\.\.(?![^\s])/;
 
-type Frame = { node: PMap; key: { name: string; at: Origin } | null; duplicate: boolean } | { node: Extract<PNode, { kind: 'list' }> };
+type Frame = { node: PMap; key: { name: string; at: Origin; duplicate: boolean } | null } | { node: Extract<PNode, { kind: 'list' }> };
 
 /**
  * The tree, `null` for a document with diagnostics (duplicate keys, reported
@@ -70,13 +71,13 @@ export function treeFromEvents(text: string, at: (offset: number) => Origin, max
     if (parent.key === null) {
       if (keyText === undefined) return false;
       const earlier = parent.node.entries.get(keyText);
-      parent.duplicate = earlier !== undefined;
       if (earlier) found.push({ ...node.at, message: `the key \`${keyText}\` appears twice in one table (first at line ${earlier.key.line})`, hint: 'merge the two entries, or split them across files' });
-      parent.key = { name: keyText, at: node.at };
-      return true;
+      // A repeated key's value is not kept: the first one stays, for the next repeat's message.
+      parent.key = { name: keyText, at: node.at, duplicate: earlier !== undefined };
+    } else {
+      if (!parent.key.duplicate) parent.node.entries.set(parent.key.name, { key: parent.key.at, value: node });
+      parent.key = null;
     }
-    if (!parent.duplicate) parent.node.entries.set(parent.key.name, { key: parent.key.at, value: node });
-    parent.key = null;
     return true;
   };
 
@@ -89,10 +90,8 @@ export function treeFromEvents(text: string, at: (offset: number) => Origin, max
       case EVENT_ID.SEQUENCE: {
         if (event.anchorStart !== -1 || event.tagStart !== -1) return undefined;
         const here = at(event.start);
-        const frame: Frame = event.type === EVENT_ID.MAPPING ? { node: { kind: 'map', entries: new Map(), at: here }, key: null, duplicate: false } : { node: { kind: 'list', items: [], at: here } };
-        // A collection as a key (`? [a, b]`) is not in the subset.
-        const parent = stack[stack.length - 1];
-        if (parent && 'key' in parent && parent.key === null) return undefined;
+        const frame: Frame = event.type === EVENT_ID.MAPPING ? { node: { kind: 'map', entries: new Map(), at: here }, key: null } : { node: { kind: 'list', items: [], at: here } };
+        // A collection as a key (`? [a, b]`) is not in the subset: `place` refuses it where it ends.
         stack.push(frame);
         break;
       }
@@ -105,7 +104,7 @@ export function treeFromEvents(text: string, at: (offset: number) => Origin, max
       case EVENT_ID.SCALAR: {
         const scalar = scalarNode(text, event, at);
         if (scalar === undefined) return undefined;
-        if (!place(scalar.node, scalar.keyText)) return undefined;
+        place(scalar.node, scalar.keyText); // a scalar always has a place
         break;
       }
       default:
@@ -113,7 +112,7 @@ export function treeFromEvents(text: string, at: (offset: number) => Origin, max
         return undefined;
     }
   }
-  if (root === undefined) return undefined;
+  // No document (an empty text) leaves `root` undefined, and `found` empty.
   diagnostics.push(...found);
   return found.length > 0 ? null : root;
 }
@@ -154,25 +153,24 @@ function blockHeaderOffset(text: string, contentStart: number): number | undefin
   return match ? start + match.index : undefined;
 }
 
+// The first characters a scalar of any other type than a string can start with.
+const MAYBE_SPECIAL = /^[~.+\-0-9nNtTfF]/;
 // YAML 1.2's core schema, exactly as `yaml` resolves a plain scalar (its schema/core tags, in its order).
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const INT_OCT = /^0o[0-7]+$/;
-const INT = /^[-+]?[0-9]+$/;
 const INT_HEX = /^0x[0-9a-fA-F]+$/;
 const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 
 export function resolvePlain(raw: string): Scalar {
   // Most plain scalars are words: one character test settles them.
-  const c = raw.charCodeAt(0);
-  const maybeSpecial = c === 0x7e || c === 0x2e || c === 0x2b || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46;
-  if (!maybeSpecial) return raw;
+  if (!MAYBE_SPECIAL.test(raw)) return raw;
   if (NULL.test(raw)) return null;
   if (BOOL.test(raw)) return raw[0] === 't' || raw[0] === 'T';
   if (INT_OCT.test(raw)) return parseInt(raw.substring(2), 8);
-  if (INT.test(raw)) return parseInt(raw, 10);
-  if (INT_HEX.test(raw)) return parseInt(raw.substring(2), 16);
+  // A decimal integer is read by FLOAT below: parseFloat gives what parseInt(raw, 10) gives.
+  if (INT_HEX.test(raw)) return parseInt(raw, 16); // parseInt drops the `0x` itself
   if (FLOAT_NAN.test(raw)) return raw.slice(-3).toLowerCase() === 'nan' ? NaN : raw[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   if (FLOAT.test(raw)) return parseFloat(raw);
   return raw;
