@@ -52,11 +52,8 @@ export async function acquireLock(fs: FsLike, outDir: string, options: LockOptio
     const fd = fs.openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
     try {
       if (!fs.fstatSync(fd).isFile()) throw new LockBusy(`${file} is not a regular file; remove it`);
-      let got = await flock(fd, 0, options.flockProgram);
-      if (!got) {
-        const waitMs = deadline - Date.now();
-        if (waitMs > 0) got = await flock(fd, waitMs, options.flockProgram);
-        if (!got) throw new LockBusy(`another atelier-emit is writing to ${outDir}: ${describeHolder(fs, file)}; try again when it has finished (lock: ${file})`);
+      if (!(await flock(fd, deadline - Date.now(), options.flockProgram))) {
+        throw new LockBusy(`another atelier-emit is writing to ${outDir}: ${describeHolder(fs, file)}; try again when it has finished (lock: ${file})`);
       }
       // The file may have been removed by the holder we waited for (a refused first run cleans up):
       // a lock on a file no longer at the path excludes no one, so take the path's file instead.
