@@ -61,9 +61,7 @@ describe('what a declaration file holds', () => {
 
   it('a host that is not a table is the only error: services are not checked against it', () => {
     const found = errors(yaml('host: 3\nservices:\n  Bad: {}\n'));
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ file: 'atelier.yaml', line: 1, column: 7 });
-    expect(found[0].message).toContain('must be a table, not the number 3');
+    expect(found).toStrictEqual([{ file: 'atelier.yaml', line: 1, column: 7, message: '`host` must be a table of host settings, not the number 3' }]);
   });
 });
 

@@ -78,6 +78,10 @@ function serviceDeclaredIn(root: PMap, name: string): boolean {
 }
 
 function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagnostic[]): HostModel | null {
+  if (node && node.kind !== 'map') {
+    diagnostics.push({ ...node.at, message: `\`host\` must be a table of host settings, not ${describeNode(node)}` });
+    return null;
+  }
   const sysconfdirNode = node?.kind === 'map' ? node.entries.get('sysconfdir')?.value : undefined;
   const sysconfdir = sysconfdirNode?.kind === 'scalar' && typeof sysconfdirNode.value === 'string' ? sysconfdirNode.value : '/etc';
   const ctx: StructureContext = { diagnostics, origins: {}, defaults: { name: '', host: { sysconfdir } }, at: node?.at ?? rootAt };
