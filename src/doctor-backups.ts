@@ -66,7 +66,8 @@ async function lastRun(model: Model, run: CommandRunner, unit: string): Promise<
 async function scheduleInterval(run: CommandRunner, calendar: string): Promise<number | null> {
   // In UTC, so both elapses print as one parsable form (a DST change still counts as systemd counts it).
   const r = await run(['env', 'TZ=UTC', 'systemd-analyze', 'calendar', '--iterations=2', calendar]);
-  const utc = [...r.output.matchAll(/(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC/g)].map((m) => Date.parse(`${m[1]}T${m[2]}Z`));
+  // With --iterations=2 the second elapse is "Iter. #2".
+  const utc = [...r.output.matchAll(/(?:Next elapse|Iter\. #2): \w+ (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC/g)].map((m) => Date.parse(`${m[1]}T${m[2]}Z`));
   return r.code === 0 && utc.length >= 2 ? (utc[1] - utc[0]) / 1000 : null;
 }
 
@@ -76,4 +77,5 @@ async function timespan(run: CommandRunner, span: string): Promise<number | null
   return r.code === 0 && us ? Number(us[1]) / 1e6 : null;
 }
 
-const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+// split() always returns at least one string.
+const lastLine = (text: string) => text.trim().split('\n').pop()!;

@@ -75,14 +75,15 @@ export function hostProblems(fs: FsLike, root: string, model: Model, host: HostV
   for (const s of model.services) {
     const user = host.users.get(s.name);
     const own = host.groups.get(s.name);
+    const at = originOf(s, '');
     // Ours: what a previous --apply made (home = the data folder, a system uid). Anyone else's account is refused.
     if (user && (user.home !== s.dataDir || user.uid >= 1000 || user.uid === 0)) {
-      out.push({ ...originOf(s, ''), message: `a user ${s.name} already exists on this host (uid ${user.uid}, home ${user.home}): the service would run as that account`, hint: 'rename the service' });
+      out.push({ ...at, message: `a user ${s.name} already exists on this host (uid ${user.uid}, home ${user.home}): the service would run as that account`, hint: 'rename the service' });
     }
     if (own && (own.gid === 0 || own.members.some((m) => m !== s.name) || (user && user.gid !== own.gid))) {
-      out.push({ ...originOf(s, ''), message: `a group ${s.name} already exists on this host (gid ${own.gid}${own.members.length ? `, members ${own.members.join(', ')}` : ''}): the service would share it`, hint: 'rename the service' });
+      out.push({ ...at, message: `a group ${s.name} already exists on this host (gid ${own.gid}${own.members.length ? `, members ${own.members.join(', ')}` : ''}): the service would share it`, hint: 'rename the service' });
     }
-    if (host.sudoGroups.has(s.name)) out.push({ ...originOf(s, ''), message: `sudoers grants rights to %${s.name}: the service user would get them`, hint: 'rename the service' });
+    if (host.sudoGroups.has(s.name)) out.push({ ...at, message: `sudoers grants rights to %${s.name}: the service user would get them`, hint: 'rename the service' });
     out.push(...dataDirProblems(fs, root, s, user));
   }
 
@@ -103,8 +104,9 @@ export function hostProblems(fs: FsLike, root: string, model: Model, host: HostV
   return out;
 }
 
+/** An account an earlier --apply made for a service no longer declared (declared names are accepted before this is asked). */
 function isServiceAccount(user: Account | undefined, model: Model): boolean {
-  return user !== undefined && user.uid > 0 && user.uid < 1000 && /^\/(var\/lib|srv)\//.test(user.home) && !model.services.some((s) => s.dataDir === user.home && s.name !== user.name);
+  return user !== undefined && user.uid > 0 && user.uid < 1000 && /^\/(var\/lib|srv)\//.test(user.home) && !model.services.some((s) => s.dataDir === user.home);
 }
 
 /**
