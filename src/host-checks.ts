@@ -6,7 +6,7 @@
 // systemd-sysusers does (no NSS).
 import * as path from 'node:path';
 import type { FsLike } from './fs.js';
-import { hostOriginOf, originOf, type Diagnostic, type Model, type Origin, type ServiceModel } from './model.js';
+import { hostOriginOf, originOf, serviceOrigin, type Diagnostic, type Model, type Origin, type ServiceModel } from './model.js';
 
 interface Account {
   name: string;
@@ -75,7 +75,7 @@ export function hostProblems(fs: FsLike, root: string, model: Model, host: HostV
   for (const s of model.services) {
     const user = host.users.get(s.name);
     const own = host.groups.get(s.name);
-    const at = originOf(s, '');
+    const at = serviceOrigin(s);
     // Ours: what a previous --apply made (home = the data folder, a system uid). Anyone else's account is refused.
     if (user && (user.home !== s.dataDir || user.uid >= 1000 || user.uid === 0)) {
       out.push({ ...at, message: `a user ${s.name} already exists on this host (uid ${user.uid}, home ${user.home}): the service would run as that account`, hint: 'rename the service' });

@@ -87,6 +87,11 @@ export function originOf(service: ServiceModel, path: string): Origin {
     if (dot < 0) break;
     p = p.slice(0, dot);
   }
+  return serviceOrigin(service);
+}
+
+/** Where the service is declared: its key (its first file's start when it has none). */
+export function serviceOrigin(service: ServiceModel): Origin {
   return service.origins[''] ?? { file: service.sources[0] ?? '<unknown>', line: 1, column: 1 };
 }
 
