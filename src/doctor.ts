@@ -88,11 +88,14 @@ async function caddyChecks(ctx: DoctorContext): Promise<Finding[]> {
   }
   const findings: Finding[] = [];
   const version = await ctx.run(['caddy', 'version']);
-  const [major, minor] = (/v?(\d+)\.(\d+)/.exec(version.output)?.slice(1) ?? ['0', '0']).map(Number);
+  const release = /v?(\d+)\.(\d+)/.exec(version.output);
+  const [major, minor] = release ? [Number(release[1]), Number(release[2])] : [0, 0];
   findings.push({ level: 'ok', check: 'caddy', detail: `caddy ${version.output.trim().split(/\s/)[0] || 'present'}` });
-  const limited = sites.some((s) => s.caddy.rateLimit.enable || s.caddy.rateLimit.routes.length > 0);
+  // Only a limited site's key reaches the Caddyfile (the default key of the others is not emitted).
+  const limiting = sites.filter((s) => s.caddy.rateLimit.enable || s.caddy.rateLimit.routes.length > 0);
+  const limited = limiting.length > 0;
   const older = major < 2 || (major === 2 && minor < 7);
-  if (older && (model.host.caddy.trustedProxies.length > 0 || (limited && sites.some((s) => s.caddy.rateLimit.key.includes('{client_ip}'))))) {
+  if (older && (model.host.caddy.trustedProxies.length > 0 || limiting.some((s) => s.caddy.rateLimit.key.includes('{client_ip}')))) {
     findings.push({
       level: 'fail',
       check: 'caddy version',
@@ -150,7 +153,7 @@ function caddyEnvironment(ctx: DoctorContext): Finding[] {
     return [{ level: 'fail', check, detail: `no ${file}`, fix: `create it (mode 0600) with the lines ${names.map((n) => `${n}=…`).join(', ')}` }];
   }
   // systemd's EnvironmentFile= syntax: NAME=value lines, `#` and `;` comments, an optional `export`.
-  const defined = new Set(text.split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*\S/.exec(l)?.[1]).filter((n): n is string => n !== undefined));
+  const defined = new Set(text.split('\n').map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*\S/.exec(l)?.[1]));
   const missing = names.filter((n) => !defined.has(n));
   return missing.length > 0
     ? [{ level: 'fail', check, detail: `${file} does not set ${missing.join(', ')}`, fix: `add ${missing.map((n) => `${n}=…`).join(', ')} to ${file}, then restart caddy.service` }]
@@ -202,8 +205,7 @@ function backupRepository(ctx: DoctorContext): Finding[] {
   const findings: Finding[] = [];
   // restic reads a bare path or `local:<path>` as a local repository; anything else names a backend.
   const local = repository.startsWith('/') ? repository : repository.startsWith('local:') ? repository.slice('local:'.length) : null;
-  const fromRoot = local === null ? '' : path.posix.relative(LOCAL_REPOSITORY_ROOT, path.posix.normalize(local));
-  if (local !== null && (fromRoot.startsWith('..') || path.posix.isAbsolute(fromRoot))) {
+  if (local !== null && outsideRepositoryRoot(local)) {
     findings.push({
       level: 'fail',
       check,
@@ -219,19 +221,28 @@ function backupRepository(ctx: DoctorContext): Finding[] {
   return findings;
 }
 
+/** A local repository the backup units cannot write: not under LOCAL_REPOSITORY_ROOT. */
+function outsideRepositoryRoot(local: string): boolean {
+  // Both paths are absolute, so the relative path between them is never absolute: outside starts with `..`.
+  const fromRoot = path.posix.relative(LOCAL_REPOSITORY_ROOT, path.posix.normalize(local));
+  return fromRoot === '..' || fromRoot.startsWith('../');
+}
+
 async function runtimes(ctx: DoctorContext): Promise<Finding[]> {
   const used = new Set(ctx.model.services.map((s) => s.runtime).filter((r): r is 'bun' | 'node' => r !== 'custom'));
   const findings: Finding[] = [];
   for (const runtime of [...used].sort()) {
     const command = ctx.model.host.runtimes[runtime];
     const result = await ctx.run([command, '--version']);
-    const old = result.code === 0 ? runtimeVersionProblem(runtime, result.output) : null;
+    if (result.code !== 0) {
+      findings.push({ level: 'fail', check: `runtime ${runtime}`, detail: `${command} not found`, fix: `install ${runtime}, or set host.runtimes.${runtime} to its absolute path` });
+      continue;
+    }
+    const old = runtimeVersionProblem(runtime, result.output);
     findings.push(
-      result.code !== 0
-        ? { level: 'fail', check: `runtime ${runtime}`, detail: `${command} not found`, fix: `install ${runtime}, or set host.runtimes.${runtime} to its absolute path` }
-        : old
-          ? { level: 'fail', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}: ${old}`, fix: `install a newer ${runtime}, or set host.runtimes.${runtime} to one` }
-          : { level: 'ok', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}` },
+      old
+        ? { level: 'fail', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}: ${old}`, fix: `install a newer ${runtime}, or set host.runtimes.${runtime} to one` }
+        : { level: 'ok', check: `runtime ${runtime}`, detail: `${command} ${result.output.trim()}` },
     );
   }
   return findings;
