@@ -216,15 +216,16 @@ describe('extra options', () => {
     expect(found).toStrictEqual([{ file: 'atelier.yaml', line: 8, column: 10, message: 'unknown placeholder `${zzzzzzzzzzzz}`', hint: 'known: name, port, dataDir, domain, description, aport, count, zport' }]);
   });
 
-  it('port options with a value are extra ports in name order; without a default a value is null, a bool false', () => {
+  it('port options with a value are extra ports in name order, no other option; without a default a value is null, a bool false', () => {
     const [s] = model(
       yaml(
-        'services:\n  app:\n    enable: true\n    caddy: {enable: false}\n    extraOptions:\n      zport: {type: port, default: 9200}\n      aport: {type: port, default: 9100}\n      nport: {type: port}\n      count: {type: int}\n      flag: {type: bool}\n      label: {type: string, description: A label}\n',
+        'services:\n  app:\n    enable: true\n    caddy: {enable: false}\n    extraOptions:\n      zport: {type: port, default: 9200}\n      aport: {type: port, default: 9100}\n      nport: {type: port}\n      count: {type: int, default: 3}\n      flag: {type: bool}\n      label: {type: string, description: A label}\n',
       ),
     ).services;
     expect(s.extraPorts).toEqual([{ option: 'aport', port: 9100 }, { option: 'zport', port: 9200 }]);
     expect(Object.keys(s.extraOptions)).toEqual(['aport', 'count', 'flag', 'label', 'nport', 'zport']);
-    expect(s.extraOptions.count).toEqual({ type: 'int', description: '', value: null });
+    // An integer option is not a port, whatever its value.
+    expect(s.extraOptions.count).toEqual({ type: 'int', description: '', value: 3 });
     expect(s.extraOptions.nport).toEqual({ type: 'port', description: '', value: null });
     expect(s.extraOptions.flag).toEqual({ type: 'bool', description: '', value: false });
     expect(s.extraOptions.label).toEqual({ type: 'string', description: 'A label', value: null });
