@@ -2,22 +2,8 @@
 // hold, which service files are named as sources, how services and extra
 // options are ordered, and the exact wording and place of each refusal.
 import { describe, expect, it } from 'vitest';
-import { resolveDeclarations, type DeclarationText } from '../src/declarations/resolve.js';
-import type { Model } from '../src/model.js';
-
-const yaml = (text: string, file = 'atelier.yaml'): DeclarationText => ({ file, text });
-
-function model(...texts: DeclarationText[]): Model {
-  const result = resolveDeclarations(texts);
-  expect(result.diagnostics).toEqual([]);
-  return result.model!;
-}
-
-function errors(...texts: DeclarationText[]) {
-  const result = resolveDeclarations(texts);
-  expect(result.model).toBeNull();
-  return result.diagnostics;
-}
+import { resolveDeclarations } from '../src/declarations/resolve.js';
+import { errors, model, yaml } from './support/resolve.js';
 
 describe('what a declaration file holds', () => {
   it('a list or a scalar at the top of a file is refused, naming what it is', () => {

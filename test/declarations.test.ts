@@ -1,22 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { resolveDeclarations, type DeclarationText } from '../src/declarations/resolve.js';
+import type { DeclarationText } from '../src/declarations/resolve.js';
 import type { Model } from '../src/model.js';
+import { errors, model, yaml } from './support/resolve.js';
 
 const fixture = (p: string): DeclarationText => ({ file: p, text: readFileSync(new URL(`../${p}`, import.meta.url), 'utf8') });
-const yaml = (text: string, file = 'atelier.yaml'): DeclarationText => ({ file, text });
-
-function model(...texts: DeclarationText[]): Model {
-  const result = resolveDeclarations(texts);
-  expect(result.diagnostics).toEqual([]);
-  return result.model!;
-}
-
-function errors(...texts: DeclarationText[]) {
-  const result = resolveDeclarations(texts);
-  expect(result.model).toBeNull();
-  return result.diagnostics;
-}
 
 /** The model without positions and file names, which legitimately differ between formats. */
 function comparable(m: Model) {
