@@ -6,17 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { composeYaml, isDeclarationFile, MAX_ALIAS_NODES, MAX_DEPTH, parseDeclaration } from '../src/declarations/load.js';
 import type { PNode } from '../src/declarations/tree.js';
 import type { Diagnostic } from '../src/model.js';
+import { shape } from './support/tree-shape.js';
 
-/** A tree as plain data: positions as `line:column`, a scalar's `text` only when the node has one. */
-function shape(node: PNode | null): unknown {
-  if (node === null) return null;
-  const at = `${node.at.line}:${node.at.column}`;
-  if (node.kind === 'map') return { at, entries: Object.fromEntries([...node.entries].map(([k, e]) => [k, { key: `${e.key.line}:${e.key.column}`, value: shape(e.value) }])) };
-  if (node.kind === 'list') return { at, items: node.items.map(shape) };
-  const kind: string = node.kind; // what is neither a table nor a list must say it is a scalar
-  if (kind !== 'scalar') return { at, kind };
-  return 'text' in node ? { at, value: node.value, text: node.text } : { at, value: node.value };
-}
 
 /** Every file name in a tree's positions. */
 function filesIn(node: PNode): string[] {

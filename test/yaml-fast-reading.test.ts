@@ -5,22 +5,12 @@
 // test/yaml-events.test.ts holds it to `yaml`'s reading on many documents; these
 // cases name the outcome itself.
 import { describe, expect, it } from 'vitest';
-import type { PNode } from '../src/declarations/tree.js';
 import { lineLocator, resolvePlain, treeFromEvents } from '../src/declarations/yaml-events.js';
 import type { Diagnostic } from '../src/model.js';
+import { shape } from './support/tree-shape.js';
 
 const FILE = 'x.yaml';
 
-/** A tree as plain data: positions as `line:column`, a scalar's `text` only when the node has one. */
-function shape(node: PNode | null | undefined): unknown {
-  if (node == null) return node;
-  const at = `${node.at.line}:${node.at.column}`;
-  if (node.kind === 'map') return { at, entries: Object.fromEntries([...node.entries].map(([k, e]) => [k, { key: `${e.key.line}:${e.key.column}`, value: shape(e.value) }])) };
-  if (node.kind === 'list') return { at, items: node.items.map(shape) };
-  const kind: string = node.kind; // what is neither a table nor a list must say it is a scalar
-  if (kind !== 'scalar') return { at, kind };
-  return 'text' in node ? { at, value: node.value, text: node.text } : { at, value: node.value };
-}
 
 function fast(text: string, maxDepth = 64) {
   const diagnostics: Diagnostic[] = [];
