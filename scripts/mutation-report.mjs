@@ -16,10 +16,22 @@ if (reports.length === 0) {
   process.exit(1);
 }
 
-/** An equivalent mutant is named by file, mutator and the code it changes (not its line, which moves). */
+/**
+ * An equivalent mutant is named by file, mutator, the code it changes and `on`, a piece of the
+ * text of its line (not its line number, which moves). `on` keeps a short key such as `''` →
+ * "Stryker was here!" from also covering a mutant of the same text elsewhere in the file.
+ */
 const equivalents = JSON.parse(fs.readFileSync(EQUIVALENTS, 'utf8'));
+for (const e of equivalents) {
+  if (typeof e.on !== 'string' || e.on.trim() === '') throw new Error(`docs/mutation-equivalents.json: the entry for ${e.file} ${e.original} → ${e.replacement} has no \`on\` (a piece of its line)`);
+}
 const keyOf = (file, mutator, original, replacement) => JSON.stringify([file, mutator, original.replace(/\s+/g, ' ').trim(), replacement.replace(/\s+/g, ' ').trim()]);
-const equivalentByKey = new Map(equivalents.map((e) => [keyOf(e.file, e.mutator, e.original, e.replacement), e]));
+const equivalentsByKey = new Map();
+for (const e of equivalents) {
+  const key = keyOf(e.file, e.mutator, e.original, e.replacement);
+  equivalentsByKey.set(key, [...(equivalentsByKey.get(key) ?? []), e]);
+}
+const equivalentFor = (key, line) => equivalentsByKey.get(key)?.find((e) => line.includes(e.on));
 
 /** The source text a mutant replaces (the report's lines and columns count from 1). */
 function originalOf(source, { start, end }) {
@@ -36,11 +48,13 @@ for (const name of reports) {
   runs.push({ part: name.replace(/\.json\.gz$/, ''), date: report.atelierRunAt.slice(0, 16).replace('T', ' ') });
   for (const [file, { source, mutants: list }] of Object.entries(report.files)) {
     const rel = path.relative(ROOT, path.resolve(ROOT, file));
+    const lines = source.split('\n');
     runFiles.add(rel);
     for (const m of list) {
       const original = originalOf(source, m.location);
       const replacement = m.replacement ?? '';
-      const equivalent = m.status === 'Survived' || m.status === 'NoCoverage' ? equivalentByKey.get(keyOf(rel, m.mutatorName, original, replacement)) : undefined;
+      const line = lines[m.location.start.line - 1];
+      const equivalent = m.status === 'Survived' || m.status === 'NoCoverage' ? equivalentFor(keyOf(rel, m.mutatorName, original, replacement), line) : undefined;
       mutants.push({ file: rel, line: m.location.start.line, mutator: m.mutatorName, status: m.status, original, replacement, equivalent });
     }
   }
@@ -95,13 +109,13 @@ for (const m of survivors) out.push(`| ${m.file}:${m.line} | ${m.mutator} | ${m.
 out.push('');
 
 out.push('## Equivalent mutants', '');
-out.push('Mutants that change no behaviour a user could see, kept by hand in `docs/mutation-equivalents.json` (file, mutator, original and mutated code, reason).', '');
+out.push('Mutants that change no behaviour a user could see, kept by hand in `docs/mutation-equivalents.json` (file, mutator, original and mutated code, a piece of the text of its line, reason).', '');
 if (equivalents.length === 0) out.push('None listed.');
 else {
-  out.push('| file | mutator | original | mutant | why it is equivalent | seen in the last run |', '|---|---|---|---|---|---|');
+  out.push('| file | mutator | original | mutant | on the line | why it is equivalent | seen in the last run |', '|---|---|---|---|---|---|---|');
   for (const e of equivalents) {
     const seen = mutants.some((m) => m.equivalent === e);
-    out.push(`| ${e.file} | ${e.mutator} | ${cell(e.original)} | ${cell(e.replacement)} | ${e.reason} | ${seen ? 'yes' : 'no (killed, gone, or its part not run)'} |`);
+    out.push(`| ${e.file} | ${e.mutator} | ${cell(e.original)} | ${cell(e.replacement)} | ${cell(e.on)} | ${e.reason} | ${seen ? 'yes' : 'no (killed, gone, or its part not run)'} |`);
   }
 }
 out.push('');
