@@ -72,6 +72,13 @@ describe('the host', () => {
     ]);
   });
 
+  it('a placeholder in sysconfdir is reported once, at sysconfdir, not again at the backup files whose defaults are made from it', () => {
+    // repositoryFile and passwordFile default to <sysconfdir>/atelier/restic/…: same text, no line of their own.
+    expect(errors(yaml('host:\n  sysconfdir: /etc/${x}\n  backup:\n    onFailure: "true"\n'))).toStrictEqual([
+      { file: 'atelier.yaml', line: 2, column: 15, message: 'unknown placeholder `${x}`', hint: 'no placeholders are available here' },
+    ]);
+  });
+
   it('writes $${ as a literal ${ in host values', () => {
     expect(model(yaml('host:\n  caddy:\n    environmentFile: /etc/caddy/$${x}.env\n')).host.caddy.environmentFile).toBe('/etc/caddy/${x}.env');
   });
@@ -114,6 +121,12 @@ describe('refusals of a service', () => {
 
   it('no domain is fine when the service is disabled or caddy is off', () => {
     expect(model(yaml('services:\n  app: {caddy: {enable: true}}\n  web: {enable: true, caddy: {enable: false}}\n')).services.map((s) => s.name)).toEqual(['web']);
+  });
+
+  it('a name holding ${…} is one error, at the name, not also the placeholder its default description and dataDir carry', () => {
+    expect(errors(yaml('services:\n  a${b}:\n    port: 3000\n'))).toStrictEqual([
+      { file: 'atelier.yaml', line: 2, column: 3, message: 'service name `a${b}` must match ^[a-z][a-z0-9-]{0,30}$ (a Linux user name and unit name)' },
+    ]);
   });
 
   it('caddy given as a scalar is one structure error, not a crash', () => {

@@ -89,14 +89,9 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   if (value === undefined) return null;
   // Formats are checked even after a structure error, so that every problem is reported at once.
   // Host strings have no service to take placeholders from; `$${` still writes a literal `${`.
-  const resolver = new PlaceholderResolver(new Map(), (p) => nearestOrigin(ctx.origins, p, ctx.at), diagnostics);
+  const resolver = new PlaceholderResolver(new Map(), (p) => ctx.origins[p], diagnostics);
   value = resolveDeep(value, '', resolver) as Record<string, unknown>;
-  checkFormats(hostSchema, value, '', (p, message) => {
-    // A value not declared is a default; one is wrong only when computed from a wrong value
-    // (`backup.repositoryFile` from `sysconfdir`), which has its own error: one mistake, one message.
-    if (ctx.origins[p] === undefined) return;
-    diagnostics.push({ ...nearestOrigin(ctx.origins, p, ctx.at), message: `\`host.${p}\` ${message}` });
-  });
+  checkFormats(hostSchema, value, '', reportDeclared(ctx.origins, diagnostics, (p, message) => `\`host.${p}\` ${message}`));
   // Returned even when invalid, so that services are still checked; the caller discards the model on any diagnostic.
   return { ...(value as unknown as Omit<HostModel, 'origins'>), origins: ctx.origins };
 }
@@ -118,7 +113,8 @@ function resolveService(name: string, keyAt: Origin, node: PNode, sources: strin
     diagnostics.push({ ...keyAt, message: `service \`${name}\` is enabled with caddy.enable but has no \`domain\``, hint: 'set `domain`, or `caddy.enable: false`' });
   }
   if (value.runtime === 'custom' && value.startCommand === null) {
-    diagnostics.push({ ...nearestOrigin(ctx.origins, 'runtime', keyAt), message: `service \`${name}\` has runtime "custom" but no \`startCommand\`` });
+    // "custom" is not the default, so `runtime` was declared and has its origin.
+    diagnostics.push({ ...ctx.origins.runtime!, message: `service \`${name}\` has runtime "custom" but no \`startCommand\`` });
   }
 
   const variables = new Map<string, Variable>([
@@ -129,12 +125,11 @@ function resolveService(name: string, keyAt: Origin, node: PNode, sources: strin
     ['description', { value: value.description, path: 'description' }],
   ]);
   for (const option of schema.extraNames) variables.set(option, { value: value[option], path: option });
-  const resolver = new PlaceholderResolver(variables, (p) => nearestOrigin(ctx.origins, p, keyAt), diagnostics);
+  const resolver = new PlaceholderResolver(variables, (p) => ctx.origins[p], diagnostics);
   const resolved = resolveDeep(value, '', resolver) as Record<string, unknown>;
-  checkFormats(schema.field, resolved, '', (p, message) =>
-    diagnostics.push({ ...nearestOrigin(ctx.origins, p, keyAt), message: `\`services.${name}.${p}\` ${message}` }),
-  );
-  checkUnitOverrides(name, resolved, names, (p, message) => diagnostics.push({ ...nearestOrigin(ctx.origins, p, keyAt), message: `\`services.${name}.${p}\` ${message}` }));
+  const report = reportDeclared(ctx.origins, diagnostics, (p, message) => `\`services.${name}.${p}\` ${message}`);
+  checkFormats(schema.field, resolved, '', report);
+  checkUnitOverrides(name, resolved, names, report);
   if (diagnostics.length > before || !enabled) return null;
   return toServiceModel(name, resolved, schema.extraTypes, sources, ctx.origins);
 }
@@ -272,11 +267,16 @@ function toServiceModel(
   };
 }
 
-function nearestOrigin(origins: Record<string, Origin>, path: string, fallback: Origin): Origin {
-  for (let p = path; ; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) {
-    if (origins[p]) return origins[p];
-    if (p === '') return fallback;
-  }
+/**
+ * Reports a problem at the declared value of `path`. A value not declared is a default, wrong only
+ * when computed from a wrong declared value (`backup.repositoryFile` from `host.sysconfdir`, `dataDir`
+ * from the service's name), which has its own error: one mistake, one message.
+ */
+function reportDeclared(origins: Record<string, Origin>, diagnostics: Diagnostic[], describe: (path: string, message: string) => string) {
+  return (path: string, message: string): void => {
+    const at = origins[path];
+    if (at) diagnostics.push({ ...at, message: describe(path, message) });
+  };
 }
 
 function hintFor(key: string, known: string[]): string {
