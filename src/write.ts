@@ -209,7 +209,7 @@ const newFolders = (): Folders => ({ ready: new Set(), made: new Set(), umaskMas
 
 /** Creates the folders of `relative` one level at a time, refusing symlinks and files on the way. */
 function ensureFolder(fs: FsLike, inspector: TreeInspector, outDir: string, relative: string, folders: Folders = newFolders()): void {
-  if (relative === '.' || relative === '' || folders.ready.has(relative)) return;
+  if (relative === '.' || folders.ready.has(relative)) return;
   const parent = path.posix.dirname(relative);
   ensureFolder(fs, inspector, outDir, parent, folders);
   // In a folder this run just created there is nothing to inspect: mkdir says if that changed.
