@@ -246,19 +246,20 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
       io.stdout(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
     });
 
-  const word = argv[0];
+  const at = commandWordAt(argv, program);
+  const word = argv[at];
   const commands = program.commands.map((c) => c.name());
   if (word === 'help') {
-    // `atelier-emit help <command>`, as git and npm have it.
-    const topic = argv[1];
+    // `atelier-emit help <command>`, as git and npm have it; options before it (`--no-color help`) change nothing.
+    const topic = argv[at + 1];
     if (topic === undefined) return (program.outputHelp(), EXIT.ok);
     const command = program.commands.find((c) => c.name() === topic);
     if (command) return (command.outputHelp(), EXIT.ok);
     io.stderr(unknownCommand(topic, commands));
     return EXIT.invalid;
   }
-  // The main command takes no words: a word in first place is a mistyped subcommand.
-  if (word !== undefined && !word.startsWith('-') && !commands.includes(word)) {
+  // The main command takes no words: a word that is no option's value is a mistyped subcommand.
+  if (word !== undefined && !commands.includes(word)) {
     io.stderr(unknownCommand(word, commands));
     return EXIT.invalid;
   }
@@ -273,6 +274,15 @@ Exit codes: 0 success, 1 --check found changes, 2 invalid declarations or refuse
     throw err;
   }
   return code;
+}
+
+/** Where the first word is that is neither an option of the main command nor an option's value (argv.length: none). */
+function commandWordAt(argv: readonly string[], program: Command): number {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long]));
+  let i = 0;
+  // `-` alone is a value (standard input), and only ever after --config, which takes it.
+  for (; i < argv.length && argv[i].startsWith('-'); i++) if (takesValue.has(argv[i])) i++;
+  return i;
 }
 
 function unknownCommand(word: string, commands: string[]): string {

@@ -113,6 +113,13 @@ describe('help, --help and --version', () => {
     expect(flag).toEqual(help);
   });
 
+  it('`help` after options of the main command (and their values) is still help, with or without a command', async () => {
+    const help = await cli('help');
+    expect(await cli('--no-color', 'help')).toEqual(help);
+    expect(await cli('--out', '/tmp/nowhere', '--config', '-', 'help')).toEqual(help);
+    expect(await cli('--json', 'help', 'validate')).toEqual(await cli('help', 'validate'));
+  });
+
   it('--version prints the version alone and exits 0', async () => {
     expect(await cli('--version')).toEqual({ code: 0, stderr: '', stdout: expect.stringMatching(/^\d+\.\d+\.\d+\S*\n$/) });
   });
@@ -125,6 +132,10 @@ describe('help, --help and --version', () => {
 describe('mistakes on the command line: one line on stderr, exit 2', () => {
   it('a mistyped command gets the closest command, help included, and the list', async () => {
     expect(await cli('hlep')).toEqual({ code: 2, stdout: '', stderr: `error: unknown command "hlep". Did you mean help? ${COMMANDS}\n` });
+  });
+
+  it('a mistyped command after options and their values is still named as one', async () => {
+    expect(await cli('--out', '/tmp/nowhere', '--dry-run', 'valdiate')).toEqual({ code: 2, stdout: '', stderr: `error: unknown command "valdiate". Did you mean validate? ${COMMANDS}\n` });
   });
 
   it('a word like no command gets no guess, only the list', async () => {
