@@ -238,6 +238,11 @@ describe('TOML nesting deeper than MAX_DEPTH is refused before the parser recurs
     expect(refused('x.toml', `a = 'x\nb = ${lists(65)}\n`)).toEqual([{ file: 'x.toml', line: 2, column: 69, message: DEEP, hint: DEEP_HINT }]);
   });
 
+  it('a string still open at the end of a file without a final newline ends there: the parser refuses it', () => {
+    expect(refused('x.toml', 'a = "x')).toEqual([expect.objectContaining({ file: 'x.toml', line: 1 })]);
+    expect(refused('x.yaml', "a: 'x")).toEqual([expect.objectContaining({ file: 'x.yaml', line: 1 })]);
+  });
+
   it('a comment ends at its line; the lines after it are counted', () => {
     expect(refused('x.toml', `# note\nb = ${lists(65)}\n`)).toEqual([{ file: 'x.toml', line: 2, column: 69, message: DEEP, hint: DEEP_HINT }]);
   });
