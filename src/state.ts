@@ -35,10 +35,9 @@ export function emptyState(): State {
   return { files: {} };
 }
 
-/** Node ≥ 20.12's one-shot hash: three times faster than a Hash object per file (84,000 of them at 10,000 services). */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
-
 export function sha256(content: string | Uint8Array): string {
+  // Node ≥ 20.12's one-shot hash: three times faster than a Hash object per file (84,000 of them at 10,000 services).
+  const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
   return oneShot ? oneShot('sha256', content, 'hex') : crypto.createHash('sha256').update(content).digest('hex');
 }
 
