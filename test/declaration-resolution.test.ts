@@ -123,9 +123,17 @@ describe('refusals of a service', () => {
     expect(model(yaml('services:\n  app: {caddy: {enable: true}}\n  web: {enable: true, caddy: {enable: false}}\n')).services.map((s) => s.name)).toEqual(['web']);
   });
 
-  it('a name holding ${…} is one error, at the name, not also the placeholder its default description and dataDir carry', () => {
+  it('a name holding ${…}: its placeholder, carried into the default description and dataDir, is reported at the name too', () => {
     expect(errors(yaml('services:\n  a${b}:\n    port: 3000\n'))).toStrictEqual([
       { file: 'atelier.yaml', line: 2, column: 3, message: 'service name `a${b}` must match ^[a-z][a-z0-9-]{0,30}$ (a Linux user name and unit name)' },
+      { file: 'atelier.yaml', line: 2, column: 3, message: 'unknown placeholder `${b}`', hint: 'known: name, port, dataDir, domain, description' },
+    ]);
+  });
+
+  it("a placeholder mistake in an extra option's default is reported at that default, also when the option is used elsewhere", () => {
+    const text = 'services:\n  app:\n    extraOptions:\n      greeting:\n        type: string\n        default: "hi ${zzzzzz}"\n    environment:\n      G: "${greeting}"\n';
+    expect(errors(yaml(text))).toStrictEqual([
+      { file: 'atelier.yaml', line: 6, column: 18, message: 'unknown placeholder `${zzzzzz}`', hint: 'known: name, port, dataDir, domain, description, greeting' },
     ]);
   });
 

@@ -21,8 +21,7 @@ export class PlaceholderResolver {
 
   constructor(
     private readonly variables: ReadonlyMap<string, Variable>,
-    /** Where the value at `path` was declared; undefined for a default (see report). */
-    private readonly originOf: (path: string) => Origin | undefined,
+    private readonly originOf: (path: string) => Origin,
     private readonly diagnostics: Diagnostic[],
   ) {}
 
@@ -81,10 +80,7 @@ export class PlaceholderResolver {
   }
 
   private report(path: string, message: string, hint?: string): void {
-    // A default holds a placeholder only when computed from a declared value that holds it
-    // (`host.sysconfdir`, the service's name), whose own error says it: one mistake, one message.
-    const at = this.originOf(path);
-    if (at) this.diagnostics.push({ ...at, message, ...(hint ? { hint } : {}) });
+    this.diagnostics.push({ ...this.originOf(path), message, ...(hint ? { hint } : {}) });
   }
 }
 

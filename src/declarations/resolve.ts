@@ -89,9 +89,16 @@ function resolveHost(node: PNode | undefined, rootAt: Origin, diagnostics: Diagn
   if (value === undefined) return null;
   // Formats are checked even after a structure error, so that every problem is reported at once.
   // Host strings have no service to take placeholders from; `$${` still writes a literal `${`.
-  const resolver = new PlaceholderResolver(new Map(), (p) => ctx.origins[p], diagnostics);
+  // The host's values not declared that hold text are made from sysconfdir (backup.repositoryFile, …): a placeholder
+  // mistake in one is reported at sysconfdir, where it collapses into sysconfdir's own report of it.
+  const resolver = new PlaceholderResolver(new Map(), (p) => ctx.origins[p] ?? ctx.origins.sysconfdir ?? ctx.at, diagnostics);
   value = resolveDeep(value, '', resolver) as Record<string, unknown>;
-  checkFormats(hostSchema, value, '', reportDeclared(ctx.origins, diagnostics, (p, message) => `\`host.${p}\` ${message}`));
+  checkFormats(hostSchema, value, '', (p, message) => {
+    // A value not declared is a default; one is wrong only when computed from a wrong value
+    // (`backup.repositoryFile` from `sysconfdir`), which has its own error: one mistake, one message.
+    const at = ctx.origins[p];
+    if (at) diagnostics.push({ ...at, message: `\`host.${p}\` ${message}` });
+  });
   // Returned even when invalid, so that services are still checked; the caller discards the model on any diagnostic.
   return { ...(value as unknown as Omit<HostModel, 'origins'>), origins: ctx.origins };
 }
@@ -125,9 +132,15 @@ function resolveService(name: string, keyAt: Origin, node: PNode, sources: strin
     ['description', { value: value.description, path: 'description' }],
   ]);
   for (const option of schema.extraNames) variables.set(option, { value: value[option], path: option });
-  const resolver = new PlaceholderResolver(variables, (p) => ctx.origins[p], diagnostics);
+  // A value not declared is placed where it was made: an extra option's at its `default`, the name's
+  // (description, dataDir) at the name.
+  const originOf = (p: string): Origin => {
+    const [option, ...rest] = p.split('.');
+    return ctx.origins[p] ?? ctx.origins[['extraOptions', option, 'default', ...rest].join('.')] ?? keyAt;
+  };
+  const resolver = new PlaceholderResolver(variables, originOf, diagnostics);
   const resolved = resolveDeep(value, '', resolver) as Record<string, unknown>;
-  const report = reportDeclared(ctx.origins, diagnostics, (p, message) => `\`services.${name}.${p}\` ${message}`);
+  const report = (p: string, message: string) => diagnostics.push({ ...originOf(p), message: `\`services.${name}.${p}\` ${message}` });
   checkFormats(schema.field, resolved, '', report);
   checkUnitOverrides(name, resolved, names, report);
   if (diagnostics.length > before || !enabled) return null;
@@ -264,18 +277,6 @@ function toServiceModel(
     extraConfig: { systemd: extraConfig.systemd, preStart: extraConfig.preStart },
     sources,
     origins,
-  };
-}
-
-/**
- * Reports a problem at the declared value of `path`. A value not declared is a default, wrong only
- * when computed from a wrong declared value (`backup.repositoryFile` from `host.sysconfdir`, `dataDir`
- * from the service's name), which has its own error: one mistake, one message.
- */
-function reportDeclared(origins: Record<string, Origin>, diagnostics: Diagnostic[], describe: (path: string, message: string) => string) {
-  return (path: string, message: string): void => {
-    const at = origins[path];
-    if (at) diagnostics.push({ ...at, message: describe(path, message) });
   };
 }
 
