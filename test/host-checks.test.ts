@@ -9,25 +9,14 @@ import { generate } from '../src/pipeline.js';
 import { EMITTER_NAMES } from '../src/emitters/index.js';
 import { runCli } from './support/cli.js';
 import { modelOf, tempDirs } from './support/emit.js';
+import { makeFakeHost, type FakeHostExtra } from './support/fake-host.js';
 
 const temp = tempDirs();
 const asRoot = process.getuid?.() === 0;
 
-function fakeHost(extra: { passwd?: string[]; group?: string[]; sudoers?: string } = {}) {
-  const root = temp('host');
-  const w = (p: string, text: string, mode = 0o644) => {
-    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(root, p), text, { mode });
-  };
-  w('etc/passwd', ['root:x:0:0:root:/root:/bin/bash', 'alice:x:1000:1000:Alice:/home/alice:/bin/bash', ...(extra.passwd ?? [])].join('\n') + '\n');
-  w('etc/group', ['root:x:0:', 'sudo:x:27:alice', 'alice:x:1000:', ...(extra.group ?? [])].join('\n') + '\n');
-  w('etc/sudoers', `root ALL=(ALL) ALL\n%sudo ALL=(ALL) ALL\n${extra.sudoers ?? ''}`, 0o440);
-  w('usr/bin/systemctl', '#!/bin/sh\n', 0o755);
-  fs.mkdirSync(path.join(root, 'var/lib'), { recursive: true, mode: 0o755 });
-  fs.mkdirSync(path.join(root, 'srv'), { recursive: true, mode: 0o755 });
-  for (const d of ['', 'etc', 'usr', 'usr/bin', 'var', 'var/lib', 'srv']) fs.chmodSync(path.join(root, d), 0o755);
-  return root;
-}
+// A host where alice may use sudo through the sudo group, as on Debian.
+const fakeHost = (extra: FakeHostExtra = {}) =>
+  makeFakeHost(temp('host'), { ...extra, group: ['sudo:x:27:alice', ...(extra.group ?? [])], sudoers: `%sudo ALL=(ALL) ALL\n${extra.sudoers ?? ''}` });
 
 const declare = (services: string, host = '') => modelOf([{ file: 'app.yaml', text: `${host ? `host:\n${host}\n` : ''}services:\n${services}` }]);
 const app = (name: string, more = '') => `  ${name}:\n    enable: true\n    caddy: {enable: false}\n${more}`;

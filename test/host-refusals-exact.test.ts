@@ -10,26 +10,12 @@ import { hostProblems, readHost } from '../src/host-checks.js';
 import type { Model } from '../src/model.js';
 import { makeModel, makeService } from './support/model-builders.js';
 import { modelOf, tempDirs } from './support/emit.js';
+import { makeFakeHost, type FakeHostExtra } from './support/fake-host.js';
 
 const temp = tempDirs();
 const asRoot = process.getuid?.() === 0;
 
-function fakeHost(extra: { passwd?: string[]; group?: string[]; sudoers?: string; sudoersD?: Record<string, string> } = {}) {
-  const root = temp('host');
-  const w = (p: string, text: string, mode = 0o644) => {
-    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(root, p), text, { mode });
-  };
-  w('etc/passwd', ['root:x:0:0:root:/root:/bin/bash', 'alice:x:1000:1000:Alice:/home/alice:/bin/bash', ...(extra.passwd ?? [])].join('\n') + '\n');
-  w('etc/group', ['root:x:0:', 'alice:x:1000:', ...(extra.group ?? [])].join('\n') + '\n');
-  w('etc/sudoers', `root ALL=(ALL) ALL\n${extra.sudoers ?? ''}`, 0o440);
-  for (const [name, text] of Object.entries(extra.sudoersD ?? {})) w(`etc/sudoers.d/${name}`, text, 0o440);
-  w('usr/bin/systemctl', '#!/bin/sh\n', 0o755);
-  fs.mkdirSync(path.join(root, 'var/lib'), { recursive: true, mode: 0o755 });
-  fs.mkdirSync(path.join(root, 'srv'), { recursive: true, mode: 0o755 });
-  for (const d of ['', 'etc', 'usr', 'usr/bin', 'var', 'var/lib', 'srv']) fs.chmodSync(path.join(root, d), 0o755);
-  return root;
-}
+const fakeHost = (extra: FakeHostExtra = {}) => makeFakeHost(temp('host'), extra);
 
 const declare = (services: string, host = '') => modelOf([{ file: 'app.yaml', text: `${host ? `host:\n${host}\n` : ''}services:\n${services}` }]);
 const app = (name: string, more = '') => `  ${name}:\n    enable: true\n    caddy: {enable: false}\n${more}`;
